@@ -1,0 +1,91 @@
+package io.shmflux;
+
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * How a new object is made: who may open it and when its memory is allocated. Options only matter
+ * when an object is created; opening an existing object keeps the options it was created with.
+ *
+ * {@snippet :
+ * var options = MappingOptions.DEFAULT
+ *         .withPermissions("rw-rw----")      // the owner's group may open it too
+ *         .withPageCommit(PageCommit.RESERVE); // sparse: allocate on first touch
+ * try (FileMapping mapping = SharedMemory.create("big", 64L << 30, options)) {
+ *     // ...
+ * }
+ * }
+ *
+ * @param permissions read and write bits for owner, group and others; execute bits are refused.
+ *                    The default is owner-only ({@code rw-------}); the process umask is not applied.
+ * @param pageCommit  when paging-file memory is allocated; ignored for file-backed objects
+ */
+public record MappingOptions(Set<PosixFilePermission> permissions, PageCommit pageCommit) {
+
+    /** Owner-only ({@code 0600}) and {@link PageCommit#COMMIT}. */
+    public static final MappingOptions DEFAULT =
+            new MappingOptions(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
+                    PageCommit.COMMIT);
+
+    public MappingOptions {
+        Objects.requireNonNull(permissions, "permissions");
+        Objects.requireNonNull(pageCommit, "pageCommit");
+        for (PosixFilePermission p : permissions) {
+            if (p == PosixFilePermission.OWNER_EXECUTE || p == PosixFilePermission.GROUP_EXECUTE
+                    || p == PosixFilePermission.OTHERS_EXECUTE) {
+                throw new InvalidParameterException("invalid permissions: execute is not allowed, permissions="
+                        + PosixFilePermissions.toString(permissions));
+            }
+        }
+        if (!permissions.contains(PosixFilePermission.OWNER_READ)
+                || !permissions.contains(PosixFilePermission.OWNER_WRITE)) {
+            throw new InvalidParameterException("invalid permissions: the owner needs read and write, permissions="
+                    + PosixFilePermissions.toString(permissions));
+        }
+        permissions = permissions.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(permissions));
+    }
+
+    /** {@return a copy with these permissions} */
+    public MappingOptions withPermissions(Set<PosixFilePermission> permissions) {
+        return new MappingOptions(permissions, pageCommit);
+    }
+
+    /**
+     * {@return a copy with permissions given as in {@code ls -l}, such as {@code "rw-rw----"}}
+     *
+     * @throws InvalidParameterException if the string is not nine {@code rwx-} characters
+     */
+    public MappingOptions withPermissions(String permissions) {
+        Objects.requireNonNull(permissions, "permissions");
+        try {
+            return withPermissions(PosixFilePermissions.fromString(permissions));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidParameterException("invalid permissions: expected=rw-------, permissions=" + permissions);
+        }
+    }
+
+    /** {@return a copy with this page commit} */
+    public MappingOptions withPageCommit(PageCommit pageCommit) {
+        return new MappingOptions(permissions, pageCommit);
+    }
+
+    /** {@return the permission bits as in {@code chmod}, such as {@code 0600}} */
+    int mode() {
+        int mode = 0;
+        for (PosixFilePermission p : permissions) {
+            mode |= switch (p) {
+                case OWNER_READ -> 0400;
+                case OWNER_WRITE -> 0200;
+                case GROUP_READ -> 040;
+                case GROUP_WRITE -> 020;
+                case OTHERS_READ -> 04;
+                case OTHERS_WRITE -> 02;
+                default -> 0;
+            };
+        }
+        return mode;
+    }
+}

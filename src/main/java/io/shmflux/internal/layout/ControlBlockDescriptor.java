@@ -1,0 +1,176 @@
+package io.shmflux.internal.layout;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+
+/**
+ * Layout of the header at the start of every control file ({@code /dev/shm/shmflux.<scope>.<name>.ctl}).
+ * The header identifies the object; the kind-specific region after it (the change ring of a file
+ * mapping, the words of a sync object) is described by its own descriptor.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                        Magic "SHMFLUX1"                       |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                        Layout Version                         |
+ *  +---------------------------------------------------------------+
+ *  |                           Kind Tag                            |
+ *  +---------------------------------------------------------------+
+ *  |                             State                             |
+ *  +---------------------------------------------------------------+
+ *  |                             Flags                             |
+ *  +---------------------------------------------------------------+
+ *  |                           Data Size                           |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                          Creator PID                          |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                     Created (epoch millis)                    |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                     Backing File Device                       |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                     Backing File Inode                        |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                      Name Length (bytes)                      |
+ *  +---------------------------------------------------------------+
+ *  |                  Backing Path Length (bytes)                  |
+ *  +---------------------------------------------------------------+
+ *  |                       Reserved (56 bytes)                    ...
+ *  +---------------------------------------------------------------+
+ *  |                   Name, UTF-8 (1024 bytes)                   ...
+ *  +---------------------------------------------------------------+
+ *  |               Backing Path, UTF-8 (4096 bytes)               ...
+ *  +---------------------------------------------------------------+
+ *  |                  Reserved, up to offset 8192                 ...
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <table class="striped">
+ * <caption>Header fields (little-endian; the file never leaves the machine)</caption>
+ * <thead><tr><th>Offset</th><th>Size</th><th>Field</th><th>Who writes it</th><th>Access mode</th></tr></thead>
+ * <tbody>
+ * <tr><td>0</td><td>8</td><td>magic</td><td>creator, before publishing</td><td>plain</td></tr>
+ * <tr><td>8</td><td>4</td><td>layout version</td><td>creator, before publishing</td><td>plain</td></tr>
+ * <tr><td>12</td><td>4</td><td>kind tag</td><td>creator, before publishing</td><td>plain</td></tr>
+ * <tr><td>16</td><td>4</td><td>state: 1 initializing, 2 ready</td><td>creator, under the exclusive lock</td><td>plain (the lock orders it)</td></tr>
+ * <tr><td>20</td><td>4</td><td>flags: bit 0 file-backed, bit 1 reserve-only</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>24</td><td>8</td><td>data size in bytes</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>32</td><td>8</td><td>creator pid (diagnostics only)</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>40</td><td>8</td><td>creation time, epoch millis</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>48</td><td>8</td><td>backing file device</td><td>creator of a file-backed object</td><td>plain</td></tr>
+ * <tr><td>56</td><td>8</td><td>backing file inode</td><td>creator of a file-backed object</td><td>plain</td></tr>
+ * <tr><td>64</td><td>4</td><td>name length</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>68</td><td>4</td><td>backing path length</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>128</td><td>1024</td><td>name, UTF-8, prefix included</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>1152</td><td>4096</td><td>backing file path, UTF-8</td><td>creator of a file-backed object</td><td>plain</td></tr>
+ * </tbody>
+ * </table>
+ *
+ * <p>Every header field is written once, by the creator, while it holds the exclusive lock on the
+ * control file (see {@code ControlFile}); readers only read after taking their shared lock, and the
+ * lock calls order the accesses, so no field needs atomic access.
+ */
+public final class ControlBlockDescriptor {
+
+    /** "SHMFLUX1" read as a little-endian long. */
+    public static final long MAGIC = 0x3158554C464D4853L;
+    public static final int LAYOUT_VERSION = 1;
+
+    public static final int STATE_INITIALIZING = 1;
+    public static final int STATE_READY = 2;
+
+    public static final int FLAG_FILE_BACKED = 1;
+    public static final int FLAG_RESERVE = 2;
+
+    public static final int NAME_CAPACITY = 1024;
+    public static final int PATH_CAPACITY = 4096;
+
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** The single source of truth for the offsets below. */
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            LONG.withName("magic"),
+            INT.withName("layoutVersion"),
+            INT.withName("kind"),
+            INT.withName("state"),
+            INT.withName("flags"),
+            LONG.withName("dataSize"),
+            LONG.withName("creatorPid"),
+            LONG.withName("createdMillis"),
+            LONG.withName("backingDevice"),
+            LONG.withName("backingInode"),
+            INT.withName("nameLength"),
+            INT.withName("pathLength"),
+            MemoryLayout.paddingLayout(56),
+            MemoryLayout.sequenceLayout(NAME_CAPACITY, ValueLayout.JAVA_BYTE).withName("name"),
+            MemoryLayout.sequenceLayout(PATH_CAPACITY, ValueLayout.JAVA_BYTE).withName("path"));
+
+    public static final long MAGIC_OFFSET = offset("magic");
+    public static final long LAYOUT_VERSION_OFFSET = offset("layoutVersion");
+    public static final long KIND_OFFSET = offset("kind");
+    public static final long STATE_OFFSET = offset("state");
+    public static final long FLAGS_OFFSET = offset("flags");
+    public static final long DATA_SIZE_OFFSET = offset("dataSize");
+    public static final long CREATOR_PID_OFFSET = offset("creatorPid");
+    public static final long CREATED_MILLIS_OFFSET = offset("createdMillis");
+    public static final long BACKING_DEVICE_OFFSET = offset("backingDevice");
+    public static final long BACKING_INODE_OFFSET = offset("backingInode");
+    public static final long NAME_LENGTH_OFFSET = offset("nameLength");
+    public static final long PATH_LENGTH_OFFSET = offset("pathLength");
+    public static final long NAME_OFFSET = offset("name");
+    public static final long PATH_OFFSET = offset("path");
+
+    /** Where the kind-specific region starts: two pages, so that region is page-aligned. */
+    public static final long HEADER_LENGTH = 8192;
+
+    static {
+        if (LAYOUT.byteSize() > HEADER_LENGTH) {
+            throw new AssertionError("header larger than its region: " + LAYOUT.byteSize());
+        }
+    }
+
+    private ControlBlockDescriptor() {
+    }
+
+    private static long offset(String field) {
+        return LAYOUT.byteOffset(groupElement(field));
+    }
+
+    public static int getInt(MemorySegment header, long offset) {
+        return header.get(INT, offset);
+    }
+
+    public static long getLong(MemorySegment header, long offset) {
+        return header.get(LONG, offset);
+    }
+
+    public static void putInt(MemorySegment header, long offset, int value) {
+        header.set(INT, offset, value);
+    }
+
+    public static void putLong(MemorySegment header, long offset, long value) {
+        header.set(LONG, offset, value);
+    }
+
+    /**
+     * {@return true if the header carries the magic number and this layout version}
+     */
+    public static boolean isCompatible(MemorySegment header) {
+        return header.byteSize() >= HEADER_LENGTH
+                && getLong(header, MAGIC_OFFSET) == MAGIC
+                && getInt(header, LAYOUT_VERSION_OFFSET) == LAYOUT_VERSION;
+    }
+}

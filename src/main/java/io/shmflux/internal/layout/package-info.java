@@ -1,0 +1,5 @@
+/** Internal: not exported, not API. */
+@NullMarked
+package io.shmflux.internal.layout;
+
+import org.jspecify.annotations.NullMarked;

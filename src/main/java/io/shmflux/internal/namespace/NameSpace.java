@@ -1,0 +1,139 @@
+package io.shmflux.internal.namespace;
+
+import io.shmflux.SharedMemoryException;
+import io.shmflux.internal.linux.Libc;
+import io.shmflux.internal.linux.NativeAccess;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Where names live: the files of every object are in one directory ({@code /dev/shm}, so that
+ * {@code shm_open} in any language finds the data) and all start with {@value #PREFIX}.
+ *
+ * <table class="striped">
+ * <caption>Files of one object named {@code N} (encoded as described in {@link ObjectName})</caption>
+ * <thead><tr><th>File</th><th>What it holds</th></tr></thead>
+ * <tbody>
+ * <tr><td>{@code shmflux.L<uid>.N} / {@code shmflux.G.N}</td><td>the data of a paging-file-backed mapping,
+ *     user bytes at offset 0 ({@code shm_open("/shmflux.L1000.N")} attaches to it)</td></tr>
+ * <tr><td>{@code shmflux.L<uid>.N.ctl} / {@code shmflux.G.N.ctl}</td><td>the control file: header
+ *     (kind tag, size, backing file), liveness locks, and the kind's shared state</td></tr>
+ * <tr><td>{@code shmflux.tmp.<pid>.<random>}</td><td>a control file being built; renamed into place
+ *     (by {@code link}) only when complete</td></tr>
+ * </tbody>
+ * </table>
+ *
+ * <p>Because the encoded name contains no {@code .}, the three forms never collide. The directory can
+ * be moved with the system property {@code shmflux.dir} (for containers or tests), which must name an
+ * existing directory; names still cannot leave it.
+ */
+public final class NameSpace {
+
+    public static final String PREFIX = "shmflux.";
+    static final String CONTROL_SUFFIX = ".ctl";
+    static final String TEMP_PREFIX = PREFIX + "tmp.";
+    private static final Duration TEMP_GRACE = Duration.ofSeconds(30);
+
+    private static volatile NameSpace instance;
+
+    private final String directory;
+    private final int uid;
+
+    private NameSpace(String directory, int uid) {
+        this.directory = directory;
+        this.uid = uid;
+    }
+
+    /**
+     * {@return the process-wide name space} The first call checks native access and reclaims the
+     * objects whose holders all died (see {@link #reclaimStale()}).
+     */
+    public static NameSpace get() {
+        NameSpace ns = instance;
+        if (ns != null) {
+            return ns;
+        }
+        synchronized (NameSpace.class) {
+            if (instance == null) {
+                NativeAccess.check();
+                String dir = System.getProperty("shmflux.dir", "/dev/shm");
+                if (!Files.isDirectory(Path.of(dir))) {
+                    throw new SharedMemoryException("name-space directory missing: path=" + dir);
+                }
+                NameSpace created = new NameSpace(dir, Libc.getuid());
+                created.reclaimStale();
+                instance = created;
+            }
+            return instance;
+        }
+    }
+
+    public String directory() {
+        return directory;
+    }
+
+    /** {@return the path of the data file of a paging-file-backed mapping} */
+    public String dataPath(ObjectName name) {
+        return directory + "/" + PREFIX + scopeTag(name.scope()) + "." + name.encoded();
+    }
+
+    /** {@return the path of the control file} */
+    public String controlPath(ObjectName name) {
+        return dataPath(name) + CONTROL_SUFFIX;
+    }
+
+    /** {@return the data-file path that belongs to a control-file path} */
+    static String dataPathOf(String controlPath) {
+        return controlPath.substring(0, controlPath.length() - CONTROL_SUFFIX.length());
+    }
+
+    String tempPath() {
+        return directory + "/" + TEMP_PREFIX + ProcessHandle.current().pid() + "."
+                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    }
+
+    private String scopeTag(ObjectName.Scope scope) {
+        return scope == ObjectName.Scope.LOCAL ? "L" + Integer.toUnsignedString(uid) : "G";
+    }
+
+    /**
+     * Removes every object in the directory whose holders have all died, and control files left half
+     * built by a creator that died. An object is stale exactly when no open file description holds a
+     * lock on its control file: the kernel drops a process's locks when it dies, so a live holder,
+     * however old, always keeps its object, and a reused pid cannot make a dead one look alive.
+     * Objects this user may not write are skipped.
+     *
+     * @return how many objects were reclaimed
+     */
+    public int reclaimStale() {
+        int reclaimed = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(Path.of(directory), PREFIX + "*")) {
+            for (Path file : files) {
+                String fileName = file.getFileName().toString();
+                if (fileName.endsWith(CONTROL_SUFFIX)) {
+                    reclaimed += ControlFile.reclaimIfStale(file.toString()) ? 1 : 0;
+                } else if (fileName.startsWith(TEMP_PREFIX) && isOlderThan(file, TEMP_GRACE)) {
+                    reclaimed += ControlFile.reclaimIfStale(file.toString()) ? 1 : 0;
+                }
+            }
+        } catch (IOException e) {
+            throw new SharedMemoryException("cannot list name space: path=" + directory + ", cause=" + e, e);
+        }
+        return reclaimed;
+    }
+
+    private static boolean isOlderThan(Path file, Duration age) {
+        try {
+            return Files.getLastModifiedTime(file).toInstant().isBefore(Instant.now().minus(age));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

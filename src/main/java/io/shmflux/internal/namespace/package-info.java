@@ -1,0 +1,5 @@
+/** Internal: not exported, not API. */
+@NullMarked
+package io.shmflux.internal.namespace;
+
+import org.jspecify.annotations.NullMarked;
