@@ -1,0 +1,197 @@
+package io.shmflux.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A real child JVM for cross-process tests: same class path, native access enabled, stdout read line
+ * by line with bounded waits, stderr kept for failure messages. {@link #close()} always kills it.
+ */
+public final class ChildJvm implements AutoCloseable {
+
+    public static final Duration DEFAULT_WAIT = Duration.ofSeconds(30);
+
+    private final Process process;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final StringBuffer stderr = new StringBuffer();
+    private final Writer stdin;
+    private final String label;
+
+    private ChildJvm(Process process, String label) {
+        this.process = process;
+        this.label = label;
+        this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+        Thread out = new Thread(() -> pump(new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8)), true), "child-stdout-" + process.pid());
+        Thread err = new Thread(() -> pump(new BufferedReader(new InputStreamReader(process.getErrorStream(),
+                StandardCharsets.UTF_8)), false), "child-stderr-" + process.pid());
+        out.setDaemon(true);
+        err.setDaemon(true);
+        out.start();
+        err.start();
+    }
+
+    /** Starts {@code main} in a new JVM with {@code --enable-native-access=ALL-UNNAMED}. */
+    public static ChildJvm start(Class<?> main, String... args) {
+        return start(List.of("--enable-native-access=ALL-UNNAMED"), main, args);
+    }
+
+    /** Starts {@code main} in a new JVM with exactly these JVM options. */
+    public static ChildJvm start(List<String> jvmOptions, Class<?> main, String... args) {
+        return startWith(List.of(), jvmOptions, System.getProperty("java.class.path"), main, args);
+    }
+
+    /** Starts {@code main} with a command prefix (such as {@code setpriv ...}) and a given class path. */
+    public static ChildJvm startWith(List<String> prefix, List<String> jvmOptions, String classPath, Class<?> main,
+                                     String... args) {
+        List<String> command = new ArrayList<>(prefix);
+        command.add(javaExecutable());
+        command.add("-Xshare:auto");
+        command.add("-XX:TieredStopAtLevel=1");
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(classPath);
+        command.add(main.getName());
+        command.addAll(List.of(args));
+        try {
+            return new ChildJvm(new ProcessBuilder(command).start(), main.getSimpleName());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start child JVM: " + command, e);
+        }
+    }
+
+    public static String javaExecutable() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private void pump(BufferedReader reader, boolean out) {
+        try (reader) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (out) {
+                    lines.add(line);
+                } else {
+                    stderr.append(line).append('\n');
+                }
+            }
+        } catch (IOException ignored) {
+            // the child is gone
+        }
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** Sends one line to the child's stdin. */
+    public ChildJvm send(String line) {
+        try {
+            stdin.write(line);
+            stdin.write('\n');
+            stdin.flush();
+            return this;
+        } catch (IOException e) {
+            throw new AssertionError(describe("cannot write to child: " + e), e);
+        }
+    }
+
+    /** {@return the next stdout line} Fails after {@code wait}. */
+    public String nextLine(Duration wait) {
+        try {
+            String line = lines.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+            if (line == null) {
+                throw new AssertionError(describe("no line from child within " + wait));
+            }
+            return line;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(describe("interrupted"), e);
+        }
+    }
+
+    public String nextLine() {
+        return nextLine(DEFAULT_WAIT);
+    }
+
+    /** {@return the first stdout line matching}, skipping others; fails after {@code wait}. */
+    public String awaitLine(Predicate<String> matching, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new AssertionError(describe("no matching line from child within " + wait));
+            }
+            String line = nextLine(Duration.ofNanos(left));
+            if (matching.test(line)) {
+                return line;
+            }
+        }
+    }
+
+    /** Sends a command and {@return its reply}, which must start with {@code ok}. */
+    public String call(String command) {
+        send(command);
+        String reply = nextLine();
+        if (!reply.startsWith("ok")) {
+            throw new AssertionError(describe("command '" + command + "' answered: " + reply));
+        }
+        return reply;
+    }
+
+    /** Waits for the child to exit; {@return its exit code} */
+    public int awaitExit(Duration wait) {
+        try {
+            if (!process.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError(describe("child did not exit within " + wait));
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(describe("interrupted"), e);
+        }
+    }
+
+    /** Kills the child with SIGKILL (no shutdown hooks, no cleanup) and waits until it is gone. */
+    public void kill9() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                throw new AssertionError(describe("child survived SIGKILL"));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public String stderr() {
+        return stderr.toString();
+    }
+
+    private String describe(String what) {
+        return what + " [child " + label + " pid " + process.pid() + (process.isAlive() ? "" : ", exited "
+                + process.exitValue()) + "]\nstderr:\n" + stderr;
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            kill9();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.shmflux.testing;
+
+import io.shmflux.Access;
+import io.shmflux.FileMapping;
+import io.shmflux.MappedView;
+import io.shmflux.SharedMemory;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A child process that drives the public mapping API from commands on stdin, one per line, and
+ * answers each with one line: {@code ok ...} or {@code error <Exception> <message>}.
+ *
+ * <pre>
+ * create NAME SIZE | createOrOpen NAME SIZE | open NAME ACCESS | fromFile PATH NAME|- SIZE
+ *                          -> ok created=BOOL size=N path=P      (the handle is then called NAME)
+ * map HANDLE ACCESS OFFSET LENGTH -> ok VIEW
+ * putLong VIEW OFFSET VALUE | getLong VIEW OFFSET -> ok VALUE | flush VIEW | close ID
+ * at EPOCH_MILLIS COMMAND...   run COMMAND once the wall clock reaches the time (race starts)
+ * exit
+ * </pre>
+ */
+public final class MappingChild {
+
+    private final Map<String, FileMapping> handles = new HashMap<>();
+    private final Map<String, MappedView> views = new HashMap<>();
+    private int nextView;
+
+    public static void main(String[] args) throws Exception {
+        new MappingChild().run();
+    }
+
+    private void run() throws Exception {
+        System.out.println("ready pid=" + ProcessHandle.current().pid());
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.equals("exit")) {
+                break;
+            }
+            String reply;
+            try {
+                reply = "ok" + execute(line.split(" "));
+            } catch (Exception e) {
+                reply = "error " + e.getClass().getSimpleName() + " " + e.getMessage();
+            }
+            System.out.println(reply);
+        }
+        for (MappedView view : views.values()) {
+            view.close();
+        }
+        for (FileMapping handle : handles.values()) {
+            handle.close();
+        }
+        System.out.println("bye");
+    }
+
+    private String execute(String[] c) throws Exception {
+        return switch (c[0]) {
+            case "at" -> {
+                long wait = Long.parseLong(c[1]) - System.currentTimeMillis();
+                if (wait > 0) {
+                    Thread.sleep(wait);
+                }
+                String[] rest = new String[c.length - 2];
+                System.arraycopy(c, 2, rest, 0, rest.length);
+                yield execute(rest);
+            }
+            case "create" -> handle(c[1], SharedMemory.create(c[1], Long.parseLong(c[2])));
+            case "createOrOpen" -> handle(c[1], SharedMemory.createOrOpen(c[1], Long.parseLong(c[2])));
+            case "open" -> handle(c[1], SharedMemory.open(c[1], Access.valueOf(c[2])));
+            case "fromFile" -> {
+                String name = c[2].equals("-") ? null : c[2];
+                yield handle(name == null ? c[1] : name,
+                        SharedMemory.createFromFile(Path.of(c[1]), name, Long.parseLong(c[3])));
+            }
+            case "map" -> {
+                String id = "view" + nextView++;
+                views.put(id, handles.get(c[1]).map(Access.valueOf(c[2]), Long.parseLong(c[3]), Long.parseLong(c[4])));
+                yield " " + id;
+            }
+            case "putLong" -> {
+                views.get(c[1]).segment().set(ValueLayout.JAVA_LONG_UNALIGNED, Long.parseLong(c[2]), Long.parseLong(c[3]));
+                yield "";
+            }
+            case "getLong" -> " " + views.get(c[1]).segment().get(ValueLayout.JAVA_LONG_UNALIGNED, Long.parseLong(c[2]));
+            case "flush" -> {
+                views.get(c[1]).flush();
+                yield "";
+            }
+            case "close" -> {
+                AutoCloseable closeable = c[1].startsWith("view") ? views.remove(c[1]) : handles.remove(c[1]);
+                closeable.close();
+                yield "";
+            }
+            default -> throw new IllegalArgumentException("unknown command: " + c[0]);
+        };
+    }
+
+    private String handle(String id, FileMapping mapping) {
+        handles.put(id, mapping);
+        return " created=" + mapping.created() + " size=" + mapping.byteSize() + " path=" + mapping.dataPath();
+    }
+}
