@@ -5,8 +5,16 @@ import io.shmflux.internal.linux.Libc;
 import io.shmflux.internal.linux.NativeCallException;
 import org.jspecify.annotations.Nullable;
 
+import io.shmflux.internal.protocol.ChangeDispatcher;
+import io.shmflux.internal.protocol.ChangeLog;
+import reactor.core.publisher.Flux;
+
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * A handle to a file-mapping object (Win32's handle from {@code CreateFileMapping} or
@@ -16,6 +24,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * while views remain keeps it alive; when the last handle or view anywhere closes, a file-backed
  * object is flushed to its file and releases it, and a paging-file object is destroyed. A process that
  * dies counts as having closed everything it held.
+ *
+ * <h2>Change feed</h2>
+ * {@link #publish(long, long, Consumer)} writes a range under the object's sequence-counter protocol
+ * and announces it; {@link #changes()} delivers every published change, in every process that
+ * subscribes, as a {@link ChangeEvent}; {@link #read(long, int)} returns copies that are never torn.
+ * Plain writes into a {@link MappedView} change the memory but announce nothing, and readers using
+ * {@link #read} cannot tell them from a torn write: use {@code publish} for data others watch.
  *
  * <p>{@link #close()} is idempotent; any other method on a closed handle throws
  * {@link HandleClosedException}. Handles are safe to use from any thread.
@@ -29,6 +44,12 @@ public final class FileMapping implements AutoCloseable {
     private final boolean created;
     private final Path dataPath;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final Object protocolLock = new Object();
+    private volatile @Nullable Protocol protocol;
+
+    /** This handle's side of the change protocol: a whole-object view, the log, the change thread. */
+    private record Protocol(MappedView view, ChangeLog log, ChangeDispatcher dispatcher) {
+    }
 
     FileMapping(@Nullable String name, ObjectReference object, long size, Access access, boolean created,
                 Path dataPath) {
@@ -154,12 +175,164 @@ public final class FileMapping implements AutoCloseable {
     }
 
     /**
-     * Closes this handle (Win32's {@code CloseHandle}). Views mapped from it stay valid and keep the
-     * object alive. Idempotent.
+     * Writes {@code [offset, offset + length)} under the change protocol and announces it to every
+     * subscriber in every process. {@code writer} gets exactly that range as a segment and must only
+     * write it; it runs while the object's writer lock is held (other publishers, in any process,
+     * wait) and while readers retry, so keep it short. Publishing needs no CPU from subscribers and
+     * makes a system call only when one of them sleeps.
+     *
+     * <p>If {@code writer} throws, the change is still published, flagged
+     * {@linkplain ChangeEvent#torn() torn}, and the exception is rethrown. If the process dies inside
+     * {@code writer}, the next process to write, read or wait finishes the change, flagged torn.
+     *
+     * {@snippet :
+     * long sequence = mapping.publish(0, 16, range -> {
+     *     range.set(ValueLayout.JAVA_LONG, 0, price);
+     *     range.set(ValueLayout.JAVA_LONG, 8, quantity);
+     * });
+     * }
+     *
+     * @return the change's sequence number
+     * @throws InvalidParameterException if the range is outside the object
+     * @throws AccessDeniedException     if this handle is not {@link Access#READ_WRITE}
+     */
+    public long publish(long offset, long length, Consumer<MemorySegment> writer) {
+        Objects.requireNonNull(writer, "writer");
+        checkRange("publish", offset, length);
+        if (access != Access.READ_WRITE) {
+            throw new AccessDeniedException("publish needs write access: object=" + describe() + ", handleAccess="
+                    + access);
+        }
+        return protocol().log().publish(offset, length, writer);
+    }
+
+    /** Publishes a copy of {@code data} at {@code offset}; see {@link #publish(long, long, Consumer)}. */
+    public long publish(long offset, byte[] data) {
+        Objects.requireNonNull(data, "data");
+        return publish(offset, data.length,
+                range -> MemorySegment.copy(data, 0, range, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, data.length));
+    }
+
+    /**
+     * {@return a copy of {@code [offset, offset + length)} that no published write tore} The read
+     * retries while a publish is in progress (a seqlock read), so it sees either all of a change or
+     * none of it.
+     *
+     * @throws InvalidParameterException if the range is outside the object
+     */
+    public byte[] read(long offset, int length) {
+        checkRange("read", offset, length);
+        return protocol().log().read(offset, length);
+    }
+
+    /**
+     * Runs {@code reader} on {@code [offset, offset + length)} of the object, without copying, until
+     * one run overlapped no publish; {@return that run's result}
+     *
+     * @apiNote {@code reader} may run more than once and may see a half-written range on the runs
+     * whose result is thrown away: it must have no side effects, must not keep the segment, and
+     * should tolerate garbage (an exception from such a run is discarded too; one from the final,
+     * clean run is thrown).
+     */
+    public <T> T read(long offset, long length, Function<MemorySegment, T> reader) {
+        Objects.requireNonNull(reader, "reader");
+        checkRange("read", offset, length);
+        return protocol().log().read(offset, length, segment -> reader.apply(segment.asReadOnly()));
+    }
+
+    /** {@return the sequence of the latest published change, 0 if none} */
+    public long sequence() {
+        ensureOpen();
+        return protocol().log().published();
+    }
+
+    /** {@return every change published after subscribing}; see {@link #changes(ChangeOptions)} */
+    public Flux<ChangeEvent> changes() {
+        return changes(ChangeOptions.DEFAULT);
+    }
+
+    /**
+     * {@return a feed of published changes, from every process} Events arrive in sequence order, each
+     * at most once, as far as the subscriber {@linkplain org.reactivestreams.Subscription#request
+     * requested}: nothing is buffered. A subscriber more than the change ring's capacity behind is
+     * lapped: the next event it gets says in {@link ChangeEvent#missed()} how many it lost.
+     *
+     * <p>Events are emitted on this handle's change thread (one per handle, a daemon named
+     * {@code shmflux-changes-...}, sleeping in the kernel while idle) or on the thread that requests
+     * more; use {@code publishOn} for slow work so other subscribers are not held up. The feed
+     * completes when this handle closes; cancelling it frees everything it held.
+     */
+    public Flux<ChangeEvent> changes(ChangeOptions options) {
+        Objects.requireNonNull(options, "options");
+        ensureOpen();
+        Protocol p = protocol();
+        return ChangeFeed.flux(p.log(), p.dispatcher(), object, options, describe());
+    }
+
+    /**
+     * {@return consistent copies of {@code [offset, offset + length)}: one at once, then one after each
+     * change that touches the range (or after being lapped)} Conflated: a slow subscriber gets the
+     * latest state, never a backlog.
+     */
+    public Flux<byte[]> snapshots(long offset, int length) {
+        checkRange("snapshots", offset, length);
+        return changes()
+                .filter(e -> e.missed() > 0 || e.torn() || e.overlaps(offset, length))
+                .map(e -> Boolean.TRUE)
+                .startWith(Boolean.TRUE)
+                .onBackpressureLatest()
+                .map(tick -> read(offset, length));
+    }
+
+    private void checkRange(String what, long offset, long length) {
+        ensureOpen();
+        if (offset < 0 || length <= 0 || offset >= size || length > size - offset) {
+            throw new InvalidParameterException(what + " range out of object: offset=" + offset + ", length="
+                    + length + ", size=" + size);
+        }
+    }
+
+    private Protocol protocol() {
+        Protocol p = protocol;
+        if (p != null) {
+            return p;
+        }
+        synchronized (protocolLock) {
+            ensureOpen();
+            if (protocol == null) {
+                MappedView view = map(access == Access.READ_WRITE ? Access.READ_WRITE : Access.READ);
+                try {
+                    ChangeLog log = new ChangeLog(object.control(), view.segment());
+                    protocol = new Protocol(view, log, new ChangeDispatcher(log, "shmflux-changes-" + describe()));
+                } catch (RuntimeException e) {
+                    view.close();
+                    throw e;
+                }
+            }
+            return protocol;
+        }
+    }
+
+    /**
+     * Closes this handle (Win32's {@code CloseHandle}): its change feeds complete, and views mapped
+     * from it stay valid and keep the object alive. Idempotent.
      */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        Protocol p;
+        synchronized (protocolLock) {
+            p = protocol;
+        }
+        try {
+            if (p != null) {
+                p.dispatcher().close();
+                p.log().close();
+                p.view().close();
+            }
+        } finally {
             object.release();
         }
     }

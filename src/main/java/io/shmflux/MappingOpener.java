@@ -9,6 +9,7 @@ import io.shmflux.internal.namespace.ControlFile;
 import io.shmflux.internal.namespace.NameSpace;
 import io.shmflux.internal.namespace.ObjectKind;
 import io.shmflux.internal.namespace.ObjectName;
+import io.shmflux.internal.protocol.ChangeLog;
 import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
@@ -48,10 +49,10 @@ final class MappingOpener {
         int[] dataFd = {-1};
         int flags = options.pageCommit() == PageCommit.RESERVE ? ControlBlockDescriptor.FLAG_RESERVE : 0;
         ControlFile control = ControlFile.acquire(ns, name,
-                new ControlFile.Spec(ObjectKind.FILE_MAPPING, 0, options.mode(), flags), disposition, false,
-                BUSY_TIMEOUT, created -> {
+                spec(options, flags), disposition, false, BUSY_TIMEOUT, created -> {
                     dataFd[0] = createDataFile(name, dataPath, size, options);
                     created.initDataSize(size);
+                    ChangeLog.initialize(created.region(), options.changeRingCapacity());
                 });
         if (control.created()) {
             return new FileMapping(nameText, new ObjectReference(control, dataFd[0], false, quote(nameText)),
@@ -82,18 +83,28 @@ final class MappingOpener {
         if (nameText == null) {
             NameSpace.get(); // checks native access, like every other entry point
             ClaimedFile claimed = claimFile(file, size, options);
-            return new FileMapping(null, new ObjectReference(null, claimed.fd, true, claimed.path),
+            ControlFile control;
+            try {
+                control = ControlFile.anonymous(NameSpace.get(),
+                        spec(options, ControlBlockDescriptor.FLAG_FILE_BACKED), "unnamed(" + claimed.path + ")");
+                ChangeLog.initialize(control.region(), options.changeRingCapacity());
+            } catch (RuntimeException e) {
+                Libc.close(claimed.fd);
+                throw e;
+            }
+            return new FileMapping(null, new ObjectReference(control, claimed.fd, true, claimed.path),
                     claimed.size, Access.READ_WRITE, true, Path.of(claimed.path));
         }
         ObjectName name = ObjectName.parse(nameText);
         NameSpace ns = NameSpace.get();
         ClaimedFile[] claimed = {null};
         ControlFile control = ControlFile.acquire(ns, name,
-                new ControlFile.Spec(ObjectKind.FILE_MAPPING, 0, options.mode(), ControlBlockDescriptor.FLAG_FILE_BACKED),
+                spec(options, ControlBlockDescriptor.FLAG_FILE_BACKED),
                 ControlFile.Disposition.OPEN_ALWAYS, false, BUSY_TIMEOUT, created -> {
                     claimed[0] = claimFile(file, size, options);
                     created.initDataSize(claimed[0].size);
                     created.initBackingFile(claimed[0].path, claimed[0].stat);
+                    ChangeLog.initialize(created.region(), options.changeRingCapacity());
                 });
         if (control.created()) {
             ClaimedFile c = claimed[0];
@@ -115,6 +126,11 @@ final class MappingOpener {
                     + ", file=" + file + ", existing=" + existing.dataPath());
         }
         return existing;
+    }
+
+    private static ControlFile.Spec spec(MappingOptions options, int flags) {
+        return new ControlFile.Spec(ObjectKind.FILE_MAPPING, ChangeLog.regionLength(options.changeRingCapacity()),
+                options.mode(), flags);
     }
 
     /** Opens the data file of an object this process now holds in the name space. */

@@ -22,17 +22,24 @@ import java.util.Set;
  * @param permissions read and write bits for owner, group and others; execute bits are refused.
  *                    The default is owner-only ({@code rw-------}); the process umask is not applied.
  * @param pageCommit  when paging-file memory is allocated; ignored for file-backed objects
+ * @param changeRingCapacity how many change records the object keeps for subscribers (a power of
+ *                    two, 2 to 2^24; 64 bytes each, in the control file): a subscriber further
+ *                    behind than this is lapped and told how many changes it missed
  */
-public record MappingOptions(Set<PosixFilePermission> permissions, PageCommit pageCommit) {
+public record MappingOptions(Set<PosixFilePermission> permissions, PageCommit pageCommit, int changeRingCapacity) {
 
-    /** Owner-only ({@code 0600}) and {@link PageCommit#COMMIT}. */
+    /** The change ring's default capacity: how many changes a subscriber may fall behind before it is lapped. */
+    public static final int DEFAULT_CHANGE_RING_CAPACITY = 1024;
+
+    /** Owner-only ({@code 0600}), {@link PageCommit#COMMIT}, a change ring of {@value #DEFAULT_CHANGE_RING_CAPACITY}. */
     public static final MappingOptions DEFAULT =
             new MappingOptions(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
-                    PageCommit.COMMIT);
+                    PageCommit.COMMIT, DEFAULT_CHANGE_RING_CAPACITY);
 
     public MappingOptions {
         Objects.requireNonNull(permissions, "permissions");
         Objects.requireNonNull(pageCommit, "pageCommit");
+        io.shmflux.internal.layout.ChangeLogDescriptor.checkRingCapacity(changeRingCapacity);
         for (PosixFilePermission p : permissions) {
             if (p == PosixFilePermission.OWNER_EXECUTE || p == PosixFilePermission.GROUP_EXECUTE
                     || p == PosixFilePermission.OTHERS_EXECUTE) {
@@ -50,7 +57,7 @@ public record MappingOptions(Set<PosixFilePermission> permissions, PageCommit pa
 
     /** {@return a copy with these permissions} */
     public MappingOptions withPermissions(Set<PosixFilePermission> permissions) {
-        return new MappingOptions(permissions, pageCommit);
+        return new MappingOptions(permissions, pageCommit, changeRingCapacity);
     }
 
     /**
@@ -69,7 +76,12 @@ public record MappingOptions(Set<PosixFilePermission> permissions, PageCommit pa
 
     /** {@return a copy with this page commit} */
     public MappingOptions withPageCommit(PageCommit pageCommit) {
-        return new MappingOptions(permissions, pageCommit);
+        return new MappingOptions(permissions, pageCommit, changeRingCapacity);
+    }
+
+    /** {@return a copy with this change ring capacity} */
+    public MappingOptions withChangeRingCapacity(int changeRingCapacity) {
+        return new MappingOptions(permissions, pageCommit, changeRingCapacity);
     }
 
     /** {@return the permission bits as in {@code chmod}, such as {@code 0600}} */

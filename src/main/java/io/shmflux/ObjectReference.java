@@ -3,7 +3,6 @@ package io.shmflux;
 import io.shmflux.internal.linux.Libc;
 import io.shmflux.internal.linux.NativeCallException;
 import io.shmflux.internal.namespace.ControlFile;
-import org.jspecify.annotations.Nullable;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,17 +13,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ObjectReference {
 
-    private final @Nullable ControlFile control;
+    private final ControlFile control;
     private final int dataFd;
     private final boolean fileBacked;
     private final String describedAs;
     private final AtomicInteger references = new AtomicInteger(1);
 
-    ObjectReference(@Nullable ControlFile control, int dataFd, boolean fileBacked, String describedAs) {
+    ObjectReference(ControlFile control, int dataFd, boolean fileBacked, String describedAs) {
         this.control = control;
         this.dataFd = dataFd;
         this.fileBacked = fileBacked;
         this.describedAs = describedAs;
+    }
+
+    /** {@return the control file: every object has one, an unnamed one an anonymous file} */
+    ControlFile control() {
+        return control;
     }
 
     int dataFd() {
@@ -58,10 +62,11 @@ final class ObjectReference {
         }
         SharedMemoryException failure = null;
         try {
-            if (control != null) {
-                control.release(this::syncToFile);
+            if (control.anonymous()) {
+                syncToFile(); // unnamed: this handle is the only holder
+                control.close();
             } else {
-                syncToFile(); // unnamed: this process is the only holder
+                control.release(this::syncToFile);
             }
         } catch (SharedMemoryException e) {
             failure = e;

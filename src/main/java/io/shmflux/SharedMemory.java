@@ -4,7 +4,15 @@ import io.shmflux.internal.namespace.ControlFile;
 import io.shmflux.internal.namespace.NameSpace;
 import org.jspecify.annotations.Nullable;
 
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
 import java.nio.file.Path;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /**
  * Creates and opens named file-mapping objects: the entry point of shmflux.
@@ -108,6 +116,54 @@ public final class SharedMemory {
     /** {@link #createFromFile(Path, String, long)} with options (permissions of the name's control file). */
     public static FileMapping createFromFile(Path file, @Nullable String name, long size, MappingOptions options) {
         return MappingOpener.fromFile(file, name, size, options);
+    }
+
+    /**
+     * Opens a mapping when subscribed, runs {@code body} with it, and closes it when the body's
+     * publisher completes, fails or is cancelled ({@link Flux#usingWhen}). Closing unmaps every view
+     * the handle's change feed used, and the final release anywhere flushes a file-backed object to
+     * its file.
+     *
+     * {@snippet :
+     * Flux<ChangeEvent> feed = SharedMemory.withMapping(
+     *         () -> SharedMemory.open("prices", Access.READ_WRITE),
+     *         mapping -> mapping.changes());
+     * feed.take(10).subscribe(System.out::println); // closes the mapping after ten changes
+     * }
+     *
+     * <p>{@code open} runs on {@link Schedulers#boundedElastic()} (it does file-system calls);
+     * closing runs on the thread that ends the body's publisher.
+     *
+     * @param open opens the mapping, for example {@code () -> SharedMemory.open(name, Access.READ)}
+     * @param body what to do with it
+     */
+    public static <T> Flux<T> withMapping(Callable<FileMapping> open,
+                                          Function<? super FileMapping, ? extends Publisher<? extends T>> body) {
+        Objects.requireNonNull(open, "open");
+        Objects.requireNonNull(body, "body");
+        return Flux.usingWhen(Mono.fromCallable(open).subscribeOn(Schedulers.boundedElastic()), body,
+                SharedMemory::closeLater, (mapping, error) -> closeLater(mapping), SharedMemory::closeLater);
+    }
+
+    /**
+     * Maps a view when subscribed, runs {@code body} with it, and unmaps it when the body's publisher
+     * completes, fails or is cancelled ({@link Flux#usingWhen}). The view keeps its object alive
+     * meanwhile, even if {@code mapping} is closed.
+     */
+    public static <T> Flux<T> withView(FileMapping mapping, Access access, long offset, long length,
+                                       Function<? super MappedView, ? extends Publisher<? extends T>> body) {
+        Objects.requireNonNull(mapping, "mapping");
+        Objects.requireNonNull(access, "access");
+        Objects.requireNonNull(body, "body");
+        return Flux.usingWhen(Mono.fromCallable(() -> mapping.map(access, offset, length)), body,
+                SharedMemory::closeLater, (view, error) -> closeLater(view), SharedMemory::closeLater);
+    }
+
+    private static Mono<Void> closeLater(AutoCloseable closeable) {
+        return Mono.fromCallable(() -> {
+            closeable.close();
+            return Boolean.TRUE;
+        }).then();
     }
 
     /**

@@ -32,6 +32,8 @@ public final class Libc {
     public static final long SYS_FUTEX;
     /** {@code <fcntl.h>} O_NOFOLLOW: x86_64 0400000, aarch64 0100000. */
     public static final int O_NOFOLLOW;
+    /** {@code <fcntl.h>} O_TMPFILE (includes O_DIRECTORY): x86_64 020200000, aarch64 020040000. */
+    public static final int O_TMPFILE;
 
     public static final int O_RDONLY = 0;
     public static final int O_RDWR = 2;
@@ -97,6 +99,7 @@ public final class Libc {
         }
         SYS_FUTEX = arm ? 98 : 202;
         O_NOFOLLOW = arm ? 0100000 : 0400000;
+        O_TMPFILE = arm ? 020040000 : 020200000;
 
         open = errnoCall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
         close = errnoCall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);

@@ -430,6 +430,76 @@ public final class ControlFile implements AutoCloseable {
         return created;
     }
 
+    /** {@return true for the unlinked control file of an unnamed object} */
+    public boolean anonymous() {
+        return path.endsWith("/(anonymous)");
+    }
+
+    /** {@return true if this process may write the control file (and so take exclusive locks)} */
+    public boolean writable() {
+        return writable;
+    }
+
+    /**
+     * Takes an exclusive OFD lock on one byte of the control file without waiting; the kernel drops
+     * it when this handle closes or its process dies.
+     *
+     * @return true if taken, false if another open file description holds it
+     */
+    public boolean tryLockByte(long offset) {
+        try {
+            return Libc.ofdTryLock(fd, Libc.F_WRLCK, offset, 1);
+        } catch (NativeCallException e) {
+            throw failure("cannot lock control byte", name, path, e);
+        }
+    }
+
+    /** {@return true if another open file description holds a lock on that byte} */
+    public boolean isByteLockedByOther(long offset) {
+        try {
+            return !Libc.ofdCouldLock(fd, Libc.F_WRLCK, offset, 1);
+        } catch (NativeCallException e) {
+            throw failure("cannot test control byte", name, path, e);
+        }
+    }
+
+    /**
+     * Creates a control file with no name, for an unnamed object: an unlinked file
+     * ({@code O_TMPFILE}) in the name-space directory that only this process can reach. It gives an
+     * unnamed object the same shared state and locks as a named one, and vanishes with its last
+     * handle.
+     */
+    public static ControlFile anonymous(NameSpace ns, Spec spec, String describedAs) {
+        ObjectName name = new ObjectName(describedAs, ObjectName.Scope.LOCAL, describedAs);
+        int fd;
+        try {
+            fd = Libc.open(ns.directory(), Libc.O_TMPFILE | Libc.O_RDWR | Libc.O_CLOEXEC, 0600);
+        } catch (NativeCallException e) {
+            throw failure("cannot create anonymous control file", name, ns.directory(), e);
+        }
+        Arena arena = Arena.ofShared();
+        try {
+            long size = HEADER_LENGTH + spec.regionLength();
+            Libc.ftruncate(fd, size);
+            Libc.fallocate(fd, 0, size);
+            MemorySegment segment = map(fd, size, true, arena);
+            putLong(segment, MAGIC_OFFSET, MAGIC);
+            putInt(segment, LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
+            putInt(segment, KIND_OFFSET, spec.kind().tag());
+            putInt(segment, STATE_OFFSET, STATE_READY);
+            putInt(segment, FLAGS_OFFSET, spec.flags());
+            return new ControlFile(name, ns.directory() + "/(anonymous)", fd, true, true, arena, segment);
+        } catch (NativeCallException e) {
+            arena.close();
+            Libc.close(fd);
+            if (e.errno() == Errno.ENOSPC) {
+                throw new OutOfSpaceException("not enough space for the control file: object=" + describedAs
+                        + ", directory=" + ns.directory());
+            }
+            throw failure("cannot create anonymous control file", name, ns.directory(), e);
+        }
+    }
+
     public ObjectName name() {
         return name;
     }

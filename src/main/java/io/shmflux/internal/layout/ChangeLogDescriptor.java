@@ -1,0 +1,188 @@
+package io.shmflux.internal.layout;
+
+import io.shmflux.InvalidParameterException;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Layout of a file mapping's change log: the region of its control file after the
+ * {@linkplain ControlBlockDescriptor header} (control-file offset 8192, page-aligned). It carries the
+ * seqlock counter, the writer lock, the subscribers' futex word, the holder table and a ring of
+ * change records. Offsets below are relative to the region.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                   Sequence (seqlock, 64 bits)                 |  0   own cache line
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |            Notify Word: changes&lt;&lt;1 | waiter bit (futex)       |  64  own cache line
+ *  +---------------------------------------------------------------+
+ *  |                     Sleeping Subscribers                      |  68
+ *  +---------------------------------------------------------------+
+ *  |        Writer Lock: holder slot + 1 | contended bit 31       |  128 own cache line
+ *  +---------------------------------------------------------------+
+ *  |                        Lock Owner PID                         |  132
+ *  +---------------------------------------------------------------+
+ *  |                    Recovered Changes (64 bits)                |  136
+ *  +---------------------------------------------------------------+
+ *  |      Pending Offset, Length, Writer PID, Timestamp (4 x 64)    |  192 own cache line
+ *  +---------------------------------------------------------------+
+ *  |            Ring Capacity             |     Holder Slots       |  256
+ *  +---------------------------------------------------------------+
+ *  |          Holder table: Holder Slots x (PID 64 bits)          ...  320
+ *  +---------------------------------------------------------------+
+ *  |     Ring: Ring Capacity x 64-byte change records             ...  320 + 8 * slots, 64-aligned
+ *  +---------------------------------------------------------------+
+ *
+ *  Change record (64 bytes, one cache line):
+ *  +---------------------------------------------------------------+
+ *  |   Sequence (64)  |  Offset (64)  |  Length (64)  | Writer PID |
+ *  |  Timestamp (64)  |   Flags (32)  |        padding ...         |
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <table class="striped">
+ * <caption>Change-log fields (native byte order: the file never leaves the machine)</caption>
+ * <thead><tr><th>Offset</th><th>Size</th><th>Field</th><th>Who writes it</th><th>Access mode</th></tr></thead>
+ * <tbody>
+ * <tr><td>0</td><td>8</td><td>sequence: 2 &times; published changes, odd while a write is in progress</td>
+ *     <td>lock holder</td><td>opaque store + store-store fence (odd), release (even); readers acquire</td></tr>
+ * <tr><td>64</td><td>4</td><td>notify word: (changes &amp; 0x7fffffff) &lt;&lt; 1 | waiter bit</td>
+ *     <td>writer (getAndSet), sleeping subscriber (CAS of the bit)</td><td>volatile; futex</td></tr>
+ * <tr><td>68</td><td>4</td><td>sleeping subscribers (diagnostics)</td><td>subscribers</td><td>getAndAdd</td></tr>
+ * <tr><td>128</td><td>4</td><td>writer lock: 0 free, else owner's holder slot + 1, bit 31 = waiters</td>
+ *     <td>writers</td><td>CAS, getAndSet; futex</td></tr>
+ * <tr><td>132</td><td>4</td><td>lock owner pid (diagnostics)</td><td>lock holder</td><td>plain</td></tr>
+ * <tr><td>136</td><td>8</td><td>changes recovered from writers that died mid-update</td><td>recoverer</td><td>plain, under the lock</td></tr>
+ * <tr><td>192</td><td>32</td><td>pending change: offset, length, writer pid, timestamp</td>
+ *     <td>lock holder, before the sequence turns odd</td><td>plain, under the lock</td></tr>
+ * <tr><td>256</td><td>4</td><td>ring capacity (power of two)</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>260</td><td>4</td><td>holder slots</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>320</td><td>8 / slot</td><td>holder table: pid of the handle in each slot, 0 if free</td>
+ *     <td>the slot's owner</td><td>plain; the slot's liveness is an OFD lock, not this pid</td></tr>
+ * <tr><td>ring</td><td>64 / record</td><td>change record for change {@code n} at index {@code (n - 1) & (capacity - 1)}</td>
+ *     <td>lock holder</td><td>record sequence: opaque 0, store-store fence, fields plain, release n; readers
+ *     acquire, load-load fence, re-check</td></tr>
+ * </tbody>
+ * </table>
+ */
+public final class ChangeLogDescriptor {
+
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            JAVA_LONG.withName("sequence"),
+            MemoryLayout.paddingLayout(56),
+            JAVA_INT.withName("notify"),
+            JAVA_INT.withName("sleepers"),
+            MemoryLayout.paddingLayout(56),
+            JAVA_INT.withName("writerLock"),
+            JAVA_INT.withName("lockOwnerPid"),
+            JAVA_LONG.withName("recovered"),
+            MemoryLayout.paddingLayout(48),
+            JAVA_LONG.withName("pendingOffset"),
+            JAVA_LONG.withName("pendingLength"),
+            JAVA_LONG.withName("pendingPid"),
+            JAVA_LONG.withName("pendingTimestamp"),
+            MemoryLayout.paddingLayout(32),
+            JAVA_INT.withName("ringCapacity"),
+            JAVA_INT.withName("holderSlots"),
+            MemoryLayout.paddingLayout(56));
+
+    public static final StructLayout RECORD = MemoryLayout.structLayout(
+            JAVA_LONG.withName("sequence"),
+            JAVA_LONG.withName("offset"),
+            JAVA_LONG.withName("length"),
+            JAVA_LONG.withName("writerPid"),
+            JAVA_LONG.withName("timestamp"),
+            JAVA_INT.withName("flags"),
+            MemoryLayout.paddingLayout(20));
+
+    public static final long SEQUENCE_OFFSET = LAYOUT.byteOffset(groupElement("sequence"));
+    public static final long NOTIFY_OFFSET = LAYOUT.byteOffset(groupElement("notify"));
+    public static final long SLEEPERS_OFFSET = LAYOUT.byteOffset(groupElement("sleepers"));
+    public static final long WRITER_LOCK_OFFSET = LAYOUT.byteOffset(groupElement("writerLock"));
+    public static final long LOCK_OWNER_PID_OFFSET = LAYOUT.byteOffset(groupElement("lockOwnerPid"));
+    public static final long RECOVERED_OFFSET = LAYOUT.byteOffset(groupElement("recovered"));
+    public static final long PENDING_OFFSET_OFFSET = LAYOUT.byteOffset(groupElement("pendingOffset"));
+    public static final long PENDING_LENGTH_OFFSET = LAYOUT.byteOffset(groupElement("pendingLength"));
+    public static final long PENDING_PID_OFFSET = LAYOUT.byteOffset(groupElement("pendingPid"));
+    public static final long PENDING_TIMESTAMP_OFFSET = LAYOUT.byteOffset(groupElement("pendingTimestamp"));
+    public static final long RING_CAPACITY_OFFSET = LAYOUT.byteOffset(groupElement("ringCapacity"));
+    public static final long HOLDER_SLOTS_OFFSET = LAYOUT.byteOffset(groupElement("holderSlots"));
+    public static final long HOLDER_TABLE_OFFSET = LAYOUT.byteSize();
+
+    public static final long RECORD_LENGTH = RECORD.byteSize();
+    public static final long RECORD_SEQUENCE_OFFSET = RECORD.byteOffset(groupElement("sequence"));
+    public static final long RECORD_OFFSET_OFFSET = RECORD.byteOffset(groupElement("offset"));
+    public static final long RECORD_LENGTH_OFFSET = RECORD.byteOffset(groupElement("length"));
+    public static final long RECORD_WRITER_PID_OFFSET = RECORD.byteOffset(groupElement("writerPid"));
+    public static final long RECORD_TIMESTAMP_OFFSET = RECORD.byteOffset(groupElement("timestamp"));
+    public static final long RECORD_FLAGS_OFFSET = RECORD.byteOffset(groupElement("flags"));
+
+    /** Record flag: the change was recovered from a writer that died mid-update; the range may be torn. */
+    public static final int FLAG_TORN = 1;
+
+    /** Bit 31 of the writer lock: somebody sleeps on it. */
+    public static final int LOCK_CONTENDED = 0x8000_0000;
+
+    public static final int DEFAULT_RING_CAPACITY = 4096;
+    public static final int MAX_RING_CAPACITY = 1 << 24;
+    public static final int HOLDER_SLOTS = 256;
+
+    /**
+     * Control-file byte ranges locked with OFD locks: byte 0 is the object's liveness lock (see
+     * {@code ControlFile}); byte {@code HOLDER_LOCK_BASE + slot} is held exclusively by the handle
+     * that owns holder slot {@code slot}, so a slot whose byte nobody locks belongs to a dead handle.
+     */
+    public static final long HOLDER_LOCK_BASE = 1024;
+
+    /** Native order for the protocol words: atomics need it, and the file never leaves the machine. */
+    public static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    public static final VarHandle LONG = JAVA_LONG.varHandle();
+    public static final VarHandle INT = JAVA_INT.varHandle();
+
+    static {
+        if (LAYOUT.byteSize() != 320 || RECORD_LENGTH != 64) {
+            throw new AssertionError("change-log layout drifted: " + LAYOUT.byteSize() + ", " + RECORD_LENGTH);
+        }
+    }
+
+    private ChangeLogDescriptor() {
+    }
+
+    /** {@return where the ring starts, 64-byte aligned} */
+    public static long ringOffset(int holderSlots) {
+        long end = HOLDER_TABLE_OFFSET + 8L * holderSlots;
+        return (end + 63) & ~63L;
+    }
+
+    /** {@return the bytes the change log needs} */
+    public static long regionLength(int ringCapacity, int holderSlots) {
+        return ringOffset(holderSlots) + RECORD_LENGTH * ringCapacity;
+    }
+
+    /** {@return the offset of the record for change {@code sequence} (1-based)} */
+    public static long recordOffset(long ringOffset, int capacity, long sequence) {
+        return ringOffset + ((sequence - 1) & (capacity - 1)) * RECORD_LENGTH;
+    }
+
+    /**
+     * @throws InvalidParameterException unless the capacity is a power of two from 2 to {@value #MAX_RING_CAPACITY}
+     */
+    public static int checkRingCapacity(int capacity) {
+        if (capacity < 2 || capacity > MAX_RING_CAPACITY || Integer.bitCount(capacity) != 1) {
+            throw new InvalidParameterException("invalid change ring capacity: capacity=" + capacity
+                    + ", expected=a power of two from 2 to " + MAX_RING_CAPACITY);
+        }
+        return capacity;
+    }
+}

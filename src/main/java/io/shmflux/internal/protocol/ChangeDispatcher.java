@@ -1,0 +1,139 @@
+package io.shmflux.internal.protocol;
+
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one thread per handle that waits for changes and tells this process's subscribers. It sleeps
+ * in the kernel (futex) while nothing happens, in bounded slices so that it notices close and dead
+ * writers; with no subscriber it parks. Subscribers do their own reading; the dispatcher only says
+ * "something was published" ({@link Listener#onPublished()}).
+ *
+ * <p>Low-latency mode polls the sequence for a bounded time before each sleep, trading CPU for the
+ * cost of a futex wake-up.
+ */
+public final class ChangeDispatcher {
+
+    /** A subscriber, as the dispatcher sees it. Both methods must not block. */
+    public interface Listener {
+        void onPublished();
+
+        void onClose();
+    }
+
+    private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
+
+    private final ChangeLog log;
+    private final String threadName;
+    private final CopyOnWriteArrayList<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final Object monitor = new Object();
+    private volatile int spinners;
+    private volatile boolean closed;
+    private Thread thread;
+
+    public ChangeDispatcher(ChangeLog log, String threadName) {
+        this.log = log;
+        this.threadName = threadName;
+    }
+
+    /** Adds a listener; starts the thread on first use. */
+    public void add(Listener listener, boolean lowLatency) {
+        synchronized (monitor) {
+            if (closed) {
+                listener.onClose();
+                return;
+            }
+            listeners.add(listener);
+            if (lowLatency) {
+                spinners++;
+            }
+            if (thread == null) {
+                thread = Thread.ofPlatform().daemon().name(threadName).start(this::run);
+            }
+            monitor.notifyAll();
+        }
+    }
+
+    public void remove(Listener listener, boolean lowLatency) {
+        synchronized (monitor) {
+            if (listeners.remove(listener) && lowLatency) {
+                spinners--;
+            }
+        }
+    }
+
+    private void run() {
+        long seen = -1; // tell the first listeners at once: changes may have come before this thread ran
+        while (!closed) {
+            if (listeners.isEmpty()) {
+                synchronized (monitor) {
+                    while (listeners.isEmpty() && !closed) {
+                        try {
+                            monitor.wait();
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                }
+                continue;
+            }
+            long published = log.published();
+            if (published != seen) {
+                seen = published;
+                for (Listener listener : listeners) {
+                    listener.onPublished();
+                }
+                continue;
+            }
+            if (spinners > 0 && spinUntilChange(seen)) {
+                continue;
+            }
+            log.awaitChange(seen, SLICE_NANOS);
+            if (log.published() == seen && log.writing()) {
+                log.recoverIfWriterDied();
+            }
+        }
+    }
+
+    private boolean spinUntilChange(long seen) {
+        long deadline = System.nanoTime() + SPIN_NANOS;
+        while (System.nanoTime() - deadline < 0) {
+            if (log.published() != seen || closed) {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+        return false;
+    }
+
+    /** {@return the listeners now registered} */
+    public int listenerCount() {
+        return listeners.size();
+    }
+
+    /** Stops the thread (waiting for it, bounded) and closes every listener. Idempotent. */
+    public void close() {
+        Thread running;
+        synchronized (monitor) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            running = thread;
+            monitor.notifyAll();
+        }
+        if (running != null && running != Thread.currentThread()) {
+            log.wakeSleepers(); // other processes' dispatchers wake too, find nothing new and sleep again
+            try {
+                running.join(TimeUnit.NANOSECONDS.toMillis(SLICE_NANOS) * 5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Listener listener : listeners) {
+            listener.onClose();
+        }
+        listeners.clear();
+    }
+}

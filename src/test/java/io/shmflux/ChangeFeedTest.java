@@ -1,0 +1,259 @@
+package io.shmflux;
+
+import io.shmflux.testing.NoLeftovers;
+import io.shmflux.testing.TestNames;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@ExtendWith(NoLeftovers.class)
+class ChangeFeedTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private FileMapping mapping;
+
+    @BeforeEach
+    void create() {
+        mapping = SharedMemory.create(TestNames.unique("feed"), 4096,
+                MappingOptions.DEFAULT.withChangeRingCapacity(8));
+    }
+
+    @AfterEach
+    void close() {
+        mapping.close();
+    }
+
+    @Test
+    void publishedChangesArriveInOrderWithTheirRanges() {
+        StepVerifier.create(mapping.changes().take(3))
+                .then(() -> {
+                    mapping.publish(0, new byte[]{1});
+                    mapping.publish(100, new byte[]{2, 3});
+                    mapping.publish(4000, 96, range -> range.fill((byte) 4));
+                })
+                .assertNext(e -> assertChange(e, 1, 0, 1))
+                .assertNext(e -> assertChange(e, 2, 100, 2))
+                .assertNext(e -> assertChange(e, 3, 4000, 96))
+                .expectComplete()
+                .verify(WAIT);
+        assertEquals(3, mapping.sequence());
+        assertArrayEquals(new byte[]{1, 0, 0}, mapping.read(0, 3));
+    }
+
+    private static void assertChange(ChangeEvent e, long sequence, long offset, long length) {
+        assertEquals(sequence, e.sequence());
+        assertEquals(offset, e.offset());
+        assertEquals(length, e.length());
+        assertEquals(ProcessHandle.current().pid(), e.writerPid());
+        assertEquals(0, e.missed());
+        assertFalse(e.torn());
+        assertTrue(e.timestamp() <= System.nanoTime());
+    }
+
+    @Test
+    void requestIsHonouredAndNothingIsBufferedBeyondIt() {
+        StepVerifier.create(mapping.changes(), 0)
+                .then(() -> {
+                    mapping.publish(0, new byte[]{1});
+                    mapping.publish(0, new byte[]{2});
+                    mapping.publish(0, new byte[]{3});
+                })
+                .expectNoEvent(Duration.ofMillis(200))
+                .thenRequest(2)
+                .assertNext(e -> assertEquals(1, e.sequence()))
+                .assertNext(e -> assertEquals(2, e.sequence()))
+                .expectNoEvent(Duration.ofMillis(200))
+                .thenRequest(1)
+                .assertNext(e -> assertEquals(3, e.sequence()))
+                .thenCancel()
+                .verify(WAIT);
+    }
+
+    @Test
+    void aLappedSubscriberIsToldExactlyHowManyChangesItMissed() {
+        // the ring holds 8 changes: 20 published while nothing was requested laps the subscriber by 12
+        StepVerifier.create(mapping.changes(), 0)
+                .then(() -> {
+                    for (int i = 0; i < 20; i++) {
+                        mapping.publish(0, new byte[]{(byte) i});
+                    }
+                })
+                .thenRequest(8)
+                .assertNext(e -> {
+                    assertEquals(13, e.sequence());
+                    assertEquals(12, e.missed());
+                })
+                .assertNext(e -> {
+                    assertEquals(14, e.sequence());
+                    assertEquals(0, e.missed());
+                })
+                .expectNextCount(6)
+                .thenCancel()
+                .verify(WAIT);
+    }
+
+    @Test
+    void startingAtTheOldestReplaysWhatTheRingStillHolds() {
+        for (int i = 0; i < 10; i++) {
+            mapping.publish(0, new byte[]{(byte) i});
+        }
+        StepVerifier.create(mapping.changes(ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST)).take(8))
+                .assertNext(e -> {
+                    assertEquals(3, e.sequence());
+                    assertEquals(0, e.missed(), "a replay that starts at the oldest held change loses nothing");
+                })
+                .expectNextCount(7)
+                .expectComplete()
+                .verify(WAIT);
+    }
+
+    @Test
+    void everySubscriberSeesEveryChange() {
+        mapping.close();
+        mapping = SharedMemory.create(TestNames.unique("feed"), 4096); // a ring large enough for no lapping
+        Flux<Long> a = mapping.changes().map(ChangeEvent::sequence).take(50).collectList().flatMapIterable(l -> l);
+        Flux<Long> b = mapping.changes(ChangeOptions.DEFAULT.withWaitStrategy(ChangeOptions.WaitStrategy.LOW_LATENCY))
+                .map(ChangeEvent::sequence).take(50);
+        StepVerifier.create(Flux.merge(a, b).count())
+                .then(() -> {
+                    for (int i = 0; i < 50; i++) {
+                        mapping.publish(i, new byte[]{(byte) i});
+                    }
+                })
+                .expectNext(100L)
+                .expectComplete()
+                .verify(WAIT);
+    }
+
+    @Test
+    void closingTheMappingCompletesItsFeeds() {
+        StepVerifier.create(mapping.changes())
+                .then(() -> mapping.publish(0, new byte[]{1}))
+                .assertNext(e -> assertEquals(1, e.sequence()))
+                .then(mapping::close)
+                .expectComplete()
+                .verify(WAIT);
+        assertThrows(HandleClosedException.class, () -> mapping.changes());
+        assertThrows(HandleClosedException.class, () -> mapping.publish(0, new byte[]{1}));
+    }
+
+    @Test
+    void aWriterThatThrowsStillPublishesItsChangeFlaggedTorn() {
+        StepVerifier.create(mapping.changes().take(1))
+                .then(() -> assertThrows(IllegalStateException.class, () -> mapping.publish(8, 8, range -> {
+                    range.set(ValueLayout.JAVA_BYTE, 0, (byte) 9);
+                    throw new IllegalStateException("half way");
+                })))
+                .assertNext(e -> {
+                    assertEquals(1, e.sequence());
+                    assertTrue(e.torn());
+                })
+                .expectComplete()
+                .verify(WAIT);
+    }
+
+    @Test
+    void badRangesAndReadOnlyHandlesAreClearErrors() {
+        InvalidParameterException e = assertThrows(InvalidParameterException.class,
+                () -> mapping.publish(4090, new byte[10]));
+        assertEquals("publish range out of object: offset=4090, length=10, size=4096", e.getMessage());
+        assertThrows(InvalidParameterException.class, () -> mapping.read(-1, 4));
+        assertThrows(InvalidParameterException.class, () -> mapping.read(0, 0));
+        try (FileMapping reader = SharedMemory.open(mapping.name(), Access.READ)) {
+            assertThrows(AccessDeniedException.class, () -> reader.publish(0, new byte[1]));
+            mapping.publish(0, new byte[]{42});
+            assertEquals(42, reader.read(0, 1)[0]);
+        }
+    }
+
+    @Test
+    void zeroCopyReadsSeeOnlyWholeChanges() {
+        mapping.publish(0, 16, r -> {
+            r.set(ValueLayout.JAVA_LONG, 0, 7);
+            r.set(ValueLayout.JAVA_LONG, 8, 7);
+        });
+        long sum = mapping.read(0, 16, r -> r.get(ValueLayout.JAVA_LONG, 0) + r.get(ValueLayout.JAVA_LONG, 8));
+        assertEquals(14, sum);
+    }
+
+    @Test
+    void snapshotsStartWithTheCurrentStateAndFollowChangesToTheirRange() {
+        mapping.publish(0, new byte[]{5});
+        StepVerifier.create(mapping.snapshots(0, 2).take(3))
+                .assertNext(s -> assertArrayEquals(new byte[]{5, 0}, s))
+                .then(() -> {
+                    mapping.publish(100, new byte[]{1}); // elsewhere: no snapshot
+                    mapping.publish(1, new byte[]{6});
+                })
+                .assertNext(s -> assertArrayEquals(new byte[]{5, 6}, s))
+                .then(() -> mapping.publish(0, new byte[]{7, 8}))
+                .assertNext(s -> assertArrayEquals(new byte[]{7, 8}, s))
+                .expectComplete()
+                .verify(WAIT);
+    }
+
+    @Test
+    void cancellingAFeedOpenedWithWithMappingUnmapsItsViewsAndClosesTheObject() throws Exception {
+        String name = TestNames.unique("using");
+        CountDownLatch subscribed = new CountDownLatch(1);
+        AtomicReference<Path> data = new AtomicReference<>();
+        Flux<ChangeEvent> feed = SharedMemory.withMapping(() -> SharedMemory.create(name, 8192), m -> {
+            data.set(m.dataPath());
+            return m.changes().doOnSubscribe(s -> subscribed.countDown());
+        });
+        var disposable = feed.subscribe();
+        assertTrue(subscribed.await(10, TimeUnit.SECONDS));
+        try (FileMapping other = SharedMemory.open(name, Access.READ_WRITE)) {
+            other.publish(0, new byte[]{1});
+            assertTrue(mappedInThisProcess(data.get()) >= 2, "the feed's mapping and ours");
+            disposable.dispose();
+            assertEquals(1, mappedInThisProcess(data.get()), "cancel unmapped the feed's view, ours remains");
+        }
+        assertEquals(0, mappedInThisProcess(data.get()));
+        assertFalse(Files.exists(data.get()), "the last close destroyed the object");
+    }
+
+    @Test
+    void withViewUnmapsOnCompleteAndOnError() throws Exception {
+        Path data = mapping.dataPath();
+        StepVerifier.create(SharedMemory.withView(mapping, Access.READ_WRITE, 0, 64,
+                        view -> Flux.just(view.segment().get(ValueLayout.JAVA_BYTE, 0))))
+                .then(() -> assertEquals(0, 0))
+                .expectNext((byte) 0)
+                .expectComplete()
+                .verify(WAIT);
+        assertEquals(0, mappedInThisProcess(data));
+        StepVerifier.create(SharedMemory.withView(mapping, Access.READ, 0, 64,
+                        view -> Flux.error(new IllegalStateException("boom"))))
+                .expectErrorMessage("boom")
+                .verify(WAIT);
+        assertEquals(0, mappedInThisProcess(data));
+    }
+
+    /** {@return how many mappings of the file /proc/self/maps lists} */
+    static long mappedInThisProcess(Path file) throws IOException {
+        List<String> maps = new ArrayList<>(Files.readAllLines(Path.of("/proc/self/maps")));
+        return maps.stream().filter(line -> line.endsWith(" " + file)).count();
+    }
+}
