@@ -167,6 +167,15 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /** Waits for the child's {@code bye} line and a clean exit: it closed everything it held. */
+    public void awaitBye(Duration wait) {
+        awaitLine("bye"::equals, wait);
+        int code = awaitExit(wait);
+        if (code != 0) {
+            throw new AssertionError(describe("child exited with " + code));
+        }
+    }
+
     /** Kills the child with SIGKILL (no shutdown hooks, no cleanup) and waits until it is gone. */
     public void kill9() {
         process.destroyForcibly();

@@ -1,0 +1,168 @@
+package io.shmflux.testing;
+
+import io.shmflux.ChangeEvent;
+import io.shmflux.ChangeOptions;
+import io.shmflux.FileMapping;
+import io.shmflux.SharedMemory;
+import reactor.core.publisher.BaseSubscriber;
+import reactor.core.scheduler.Schedulers;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A child process for change-feed tests, on an object the test created. One role per process, given
+ * by the arguments; it prints
+ * {@code ready}, waits for {@code go} on stdin where the role needs a start signal, and prints one
+ * result line.
+ *
+ * <pre>
+ * subscribe NAME COUNT [SLOW_MICROS]  follow changes until sequence COUNT; check order and missed counts
+ * publish NAME COUNT                  publish COUNT changes of 8 bytes
+ * write-records NAME MILLIS           publish checksummed 64-byte records for MILLIS
+ * read-records NAME READS             read the record READS times, count torn copies
+ * hang-in-publish NAME                start a change, write half of it, then sleep (to be killed)
+ * </pre>
+ */
+public final class FeedChild {
+
+    /** A record is 8 longs: a counter, then counter * (i + 1) for i in 1..7: torn copies break that. */
+    public static final int RECORD = 64;
+
+    public static void main(String[] args) throws Exception {
+        String role = args[0];
+        String name = args[1];
+        try (FileMapping mapping = SharedMemory.open(name, io.shmflux.Access.READ_WRITE)) {
+            switch (role) {
+                case "subscribe" -> subscribe(mapping, Long.parseLong(args[2]), args.length > 3 ? Long.parseLong(args[3]) : 0);
+                case "publish" -> publish(mapping, Long.parseLong(args[2]));
+                case "write-records" -> writeRecords(mapping, Long.parseLong(args[2]));
+                case "read-records" -> readRecords(mapping, Long.parseLong(args[2]));
+                case "hang-in-publish" -> hang(mapping);
+                default -> throw new IllegalArgumentException("unknown role: " + role);
+            }
+        }
+        System.out.println("bye");
+    }
+
+    private static void awaitGo() throws Exception {
+        System.out.println("ready");
+        String line = new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
+        if (!"go".equals(line)) {
+            throw new IllegalStateException("expected go, got " + line);
+        }
+    }
+
+    private static void subscribe(FileMapping mapping, long last, long slowMicros) throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
+        long[] counts = new long[4]; // received, missed, order errors, torn
+        BaseSubscriber<ChangeEvent> subscriber = new BaseSubscriber<>() {
+            long expected = 1;
+
+            @Override
+            protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
+                System.out.println("ready");
+                s.request(slowMicros > 0 ? 1 : Long.MAX_VALUE);
+            }
+
+            @Override
+            protected void hookOnNext(ChangeEvent e) {
+                counts[0]++;
+                counts[1] += e.missed();
+                counts[3] += e.torn() ? 1 : 0;
+                if (e.sequence() != expected + e.missed()) {
+                    counts[2]++;
+                }
+                expected = e.sequence() + 1;
+                if (slowMicros > 0) {
+                    LockSupport.parkNanos(slowMicros * 1000);
+                    request(1);
+                }
+                if (e.sequence() >= last) {
+                    done.countDown();
+                    dispose();
+                }
+            }
+        };
+        mapping.changes(ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST))
+                .publishOn(Schedulers.single(), 256)
+                .subscribe(subscriber);
+        if (!done.await(120, TimeUnit.SECONDS)) {
+            System.out.println("timeout received=" + counts[0]);
+            return;
+        }
+        System.out.println("done received=" + counts[0] + " missed=" + counts[1] + " orderErrors=" + counts[2]
+                + " torn=" + counts[3]);
+    }
+
+    private static void publish(FileMapping mapping, long count) throws Exception {
+        awaitGo();
+        for (long i = 1; i <= count; i++) {
+            long value = i;
+            mapping.publish((i % 64) * 8, 8, r -> r.set(ValueLayout.JAVA_LONG, 0, value));
+        }
+        System.out.println("published " + count);
+    }
+
+    private static void writeRecords(FileMapping mapping, long millis) throws Exception {
+        awaitGo();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        long counter = 0;
+        while (System.nanoTime() - deadline < 0) {
+            long c = ++counter;
+            mapping.publish(0, RECORD, r -> fill(r, c));
+        }
+        System.out.println("wrote " + counter);
+    }
+
+    static void fill(MemorySegment r, long c) {
+        r.set(ValueLayout.JAVA_LONG, 0, c);
+        for (int i = 1; i < 8; i++) {
+            r.set(ValueLayout.JAVA_LONG, i * 8L, c * (i + 1));
+        }
+    }
+
+    /** {@return true if the record is whole} */
+    public static boolean whole(MemorySegment r) {
+        long c = r.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+        for (int i = 1; i < 8; i++) {
+            if (r.get(ValueLayout.JAVA_LONG_UNALIGNED, i * 8L) != c * (i + 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void readRecords(FileMapping mapping, long reads) throws Exception {
+        awaitGo();
+        long torn = 0;
+        long distinct = 0;
+        long previous = -1;
+        for (long i = 0; i < reads; i++) {
+            byte[] copy = mapping.read(0, RECORD);
+            MemorySegment r = MemorySegment.ofArray(copy);
+            if (!whole(r)) {
+                torn++;
+            }
+            long c = r.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+            if (c != previous) {
+                distinct++;
+                previous = c;
+            }
+        }
+        System.out.println("reads=" + reads + " torn=" + torn + " distinct=" + distinct);
+    }
+
+    private static void hang(FileMapping mapping) {
+        mapping.publish(0, RECORD, r -> {
+            r.set(ValueLayout.JAVA_LONG, 0, 999);
+            System.out.println("mid-update");
+            while (true) {
+                LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));
+            }
+        });
+    }
+}
