@@ -147,6 +147,19 @@ class ChangeFeedTest {
     }
 
     @Test
+    void aSilentPublisherTripsASubscribersTimeoutInVirtualTime() {
+        StepVerifier.withVirtualTime(() -> mapping.changes().timeout(Duration.ofMinutes(5)))
+                .expectSubscription()
+                .then(() -> mapping.publish(0, new byte[]{1}))
+                .assertNext(e -> assertEquals(1, e.sequence()))
+                .thenAwait(Duration.ofMinutes(4))
+                .expectNoEvent(Duration.ofSeconds(59))
+                .thenAwait(Duration.ofSeconds(1))
+                .expectError(java.util.concurrent.TimeoutException.class)
+                .verify(WAIT);
+    }
+
+    @Test
     void closingTheMappingCompletesItsFeeds() {
         StepVerifier.create(mapping.changes())
                 .then(() -> mapping.publish(0, new byte[]{1}))
