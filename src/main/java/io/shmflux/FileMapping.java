@@ -303,7 +303,8 @@ public final class FileMapping implements AutoCloseable {
                 MappedView view = map(access == Access.READ_WRITE ? Access.READ_WRITE : Access.READ);
                 try {
                     ChangeLog log = new ChangeLog(object.control(), view.segment());
-                    protocol = new Protocol(view, log, new ChangeDispatcher(log, "shmflux-changes-" + describe()));
+                    protocol = new Protocol(view, log, new ChangeDispatcher(log, "shmflux-changes-" + describe(),
+                            object::retain, object::release));
                 } catch (RuntimeException e) {
                     view.close();
                     throw e;

@@ -1,6 +1,9 @@
 package io.shmflux.internal.protocol;
 
+import reactor.core.scheduler.Schedulers;
+
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,15 +29,24 @@ public final class ChangeDispatcher {
 
     private final ChangeLog log;
     private final String threadName;
+    private final BooleanSupplier retain;
+    private final Runnable release;
     private final CopyOnWriteArrayList<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Object monitor = new Object();
     private volatile int spinners;
     private volatile boolean closed;
     private Thread thread;
 
-    public ChangeDispatcher(ChangeLog log, String threadName) {
+    /**
+     * @param retain  called before the thread starts: holds the object (and so the log's memory) for
+     *                as long as the thread runs; false if the object is already gone
+     * @param release called by the thread when it ends
+     */
+    public ChangeDispatcher(ChangeLog log, String threadName, BooleanSupplier retain, Runnable release) {
         this.log = log;
         this.threadName = threadName;
+        this.retain = retain;
+        this.release = release;
     }
 
     /** Adds a listener; starts the thread on first use. */
@@ -49,7 +61,18 @@ public final class ChangeDispatcher {
                 spinners++;
             }
             if (thread == null) {
-                thread = Thread.ofPlatform().daemon().name(threadName).start(this::run);
+                if (!retain.getAsBoolean()) {
+                    listeners.remove(listener);
+                    listener.onClose();
+                    return;
+                }
+                thread = Thread.ofPlatform().daemon().name(threadName).start(() -> {
+                    try {
+                        run();
+                    } finally {
+                        release.run();
+                    }
+                });
             }
             monitor.notifyAll();
         }
@@ -112,7 +135,12 @@ public final class ChangeDispatcher {
         return listeners.size();
     }
 
-    /** Stops the thread (waiting for it, bounded) and closes every listener. Idempotent. */
+    /**
+     * Stops the thread and closes every listener. Idempotent. Waits (bounded) for the thread to end,
+     * so that the object is released deterministically, unless the caller is on a thread that must
+     * not block (a Reactor non-blocking thread): then the thread ends on its own moments later and
+     * releases the object itself.
+     */
     public void close() {
         Thread running;
         synchronized (monitor) {
@@ -125,10 +153,12 @@ public final class ChangeDispatcher {
         }
         if (running != null && running != Thread.currentThread()) {
             log.wakeSleepers(); // other processes' dispatchers wake too, find nothing new and sleep again
-            try {
-                running.join(TimeUnit.NANOSECONDS.toMillis(SLICE_NANOS) * 5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (!Schedulers.isInNonBlockingThread()) {
+                try {
+                    running.join(TimeUnit.NANOSECONDS.toMillis(SLICE_NANOS) * 5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
         for (Listener listener : listeners) {

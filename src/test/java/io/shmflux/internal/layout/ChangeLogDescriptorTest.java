@@ -1,0 +1,71 @@
+package io.shmflux.internal.layout;
+
+import io.shmflux.InvalidParameterException;
+import org.junit.jupiter.api.Test;
+
+import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** The numbers in the class Javadoc's diagram and table, checked against the layout they are derived from. */
+class ChangeLogDescriptorTest {
+
+    @Test
+    void theDocumentedOffsetsAreTheLayoutsOffsets() {
+        assertEquals(0, SEQUENCE_OFFSET);
+        assertEquals(64, NOTIFY_OFFSET);
+        assertEquals(68, SLEEPERS_OFFSET);
+        assertEquals(128, WRITER_LOCK_OFFSET);
+        assertEquals(132, LOCK_OWNER_PID_OFFSET);
+        assertEquals(136, RECOVERED_OFFSET);
+        assertEquals(192, PENDING_OFFSET_OFFSET);
+        assertEquals(200, PENDING_LENGTH_OFFSET);
+        assertEquals(208, PENDING_PID_OFFSET);
+        assertEquals(216, PENDING_TIMESTAMP_OFFSET);
+        assertEquals(256, RING_CAPACITY_OFFSET);
+        assertEquals(260, HOLDER_SLOTS_OFFSET);
+        assertEquals(320, HOLDER_TABLE_OFFSET);
+    }
+
+    @Test
+    void hotWordsEachHaveTheirOwnCacheLine() {
+        assertEquals(0, SEQUENCE_OFFSET / 64);
+        assertEquals(1, NOTIFY_OFFSET / 64);
+        assertEquals(2, WRITER_LOCK_OFFSET / 64);
+        assertEquals(3, PENDING_OFFSET_OFFSET / 64);
+    }
+
+    @Test
+    void aChangeRecordIsOneCacheLine() {
+        assertEquals(64, RECORD_LENGTH);
+        assertEquals(0, RECORD_SEQUENCE_OFFSET);
+        assertEquals(8, RECORD_OFFSET_OFFSET);
+        assertEquals(16, RECORD_LENGTH_OFFSET);
+        assertEquals(24, RECORD_WRITER_PID_OFFSET);
+        assertEquals(32, RECORD_TIMESTAMP_OFFSET);
+        assertEquals(40, RECORD_FLAGS_OFFSET);
+    }
+
+    @Test
+    void theRingStartsOnACacheLineAfterTheHolderTableAndWrapsAtItsCapacity() {
+        long ring = ringOffset(HOLDER_SLOTS);
+        assertEquals(0, ring % 64);
+        assertEquals(320 + 8 * 256, ring);
+        assertEquals(ring + 64L * 1024, regionLength(1024, HOLDER_SLOTS));
+        assertEquals(ring, recordOffset(ring, 1024, 1));
+        assertEquals(ring + 64, recordOffset(ring, 1024, 2));
+        assertEquals(ring, recordOffset(ring, 1024, 1025));
+    }
+
+    @Test
+    void ringCapacitiesMustBePowersOfTwoInRange() {
+        assertEquals(2, checkRingCapacity(2));
+        assertEquals(1 << 24, checkRingCapacity(1 << 24));
+        InvalidParameterException e = assertThrows(InvalidParameterException.class, () -> checkRingCapacity(1000));
+        assertEquals("invalid change ring capacity: capacity=1000, expected=a power of two from 2 to 16777216",
+                e.getMessage());
+        assertThrows(InvalidParameterException.class, () -> checkRingCapacity(1));
+        assertThrows(InvalidParameterException.class, () -> checkRingCapacity(1 << 25));
+        assertThrows(InvalidParameterException.class, () -> checkRingCapacity(-2));
+    }
+}
