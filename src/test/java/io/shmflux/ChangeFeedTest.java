@@ -249,6 +249,22 @@ class ChangeFeedTest {
     }
 
     @Test
+    void theFinalReleaseOfAFileBackedMappingUsedAsAResourceLeavesThePublishedDataInTheFile(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path file = dir.resolve("state.bin");
+        Files.write(file, new byte[4096]);
+        StepVerifier.create(SharedMemory.withMapping(() -> SharedMemory.createFromFile(file, null, 0),
+                        m -> m.changes().doOnSubscribe(s -> m.publish(10, new byte[]{7, 7, 7}))))
+                .assertNext(e -> assertEquals(3, e.length()))
+                .thenCancel()
+                .verify(WAIT);
+        byte[] content = Files.readAllBytes(file);
+        assertArrayEquals(new byte[]{7, 7, 7}, java.util.Arrays.copyOfRange(content, 10, 13));
+        // the file was released with the last hold: it can be mapped again at once
+        SharedMemory.createFromFile(file, null, 0).close();
+    }
+
+    @Test
     void withViewUnmapsOnCompleteAndOnError() throws Exception {
         Path data = mapping.dataPath();
         StepVerifier.create(SharedMemory.withView(mapping, Access.READ_WRITE, 0, 64,
