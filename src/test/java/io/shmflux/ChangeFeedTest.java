@@ -254,7 +254,8 @@ class ChangeFeedTest {
         Path file = dir.resolve("state.bin");
         Files.write(file, new byte[4096]);
         StepVerifier.create(SharedMemory.withMapping(() -> SharedMemory.createFromFile(file, null, 0),
-                        m -> m.changes().doOnSubscribe(s -> m.publish(10, new byte[]{7, 7, 7}))))
+                        m -> m.changes(ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST))
+                                .doOnSubscribe(s -> m.publish(10, new byte[]{7, 7, 7}))))
                 .assertNext(e -> assertEquals(3, e.length()))
                 .thenCancel()
                 .verify(WAIT);
