@@ -239,4 +239,21 @@ class FileBackedMappingTest {
         assertEquals(6, ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.nativeOrder()).getInt(0));
         SharedMemory.createFromFile(file, null, 0).close();
     }
+
+    @Test
+    void touchingAPageTheFileNoLongerHasIsAnInternalErrorNotACrash() throws IOException {
+        // the same SIGBUS a full /dev/shm raises on an uncommitted page of a RESERVE object
+        Path file = Files.write(dir.resolve("shrunk.bin"), new byte[3 * 4096]);
+        try (FileMapping mapping = SharedMemory.createFromFile(file, null, 0);
+             MappedView view = mapping.map(Access.READ_WRITE)) {
+            try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.truncate(4096);
+            }
+            InternalError e = assertThrows(InternalError.class,
+                    () -> view.segment().set(ValueLayout.JAVA_LONG, 2 * 4096, 1L));
+            assertTrue(e.getMessage().contains("a fault occurred in an unsafe memory access operation"),
+                    e.getMessage());
+            view.segment().set(ValueLayout.JAVA_LONG, 0, 1L); // the pages the file still has work
+        }
+    }
 }
