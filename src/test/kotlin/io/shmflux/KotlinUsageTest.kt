@@ -77,4 +77,24 @@ class KotlinUsageTest {
         assertTrue(e is InvalidParameterException)
         assertTrue(e.message!!.startsWith("invalid size: size=0"))
     }
+
+    @Test
+    fun `the README quick start runs`(@TempDir dir: Path) {
+        val name = TestNames.unique("kotlin-quickstart")
+        val file = Files.write(dir.resolve("data.bin"), ByteArray(4096))
+        // README kotlin begins
+        val value = SharedMemory.createOrOpen(name, 4096).use { mapping ->
+            mapping.map(Access.READ_WRITE).use { view -> view.segment().set(ValueLayout.JAVA_LONG, 0, 42L) }
+            SharedMemory.open(name, Access.READ).use { other ->
+                other.map(Access.READ).use { view -> view.segment().get(ValueLayout.JAVA_LONG, 0) }
+            }
+        } // 42; the last close removed the object
+
+        SharedMemory.createFromFile(file, null, 0).use { mapping ->
+            val n: String? = mapping.name() // null: an unnamed object, the compiler knows
+            println("${n ?: "unnamed"} maps ${mapping.byteSize()} bytes of ${mapping.dataPath()}")
+        }
+        // README kotlin ends
+        assertEquals(42L, value)
+    }
 }
