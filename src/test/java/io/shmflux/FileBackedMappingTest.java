@@ -112,8 +112,24 @@ class FileBackedMappingTest {
     }
 
     @Test
-    void aDirectoryIsNotAFileToMap() {
-        assertThrows(InvalidParameterException.class, () -> SharedMemory.createFromFile(dir, null, 0));
+    void aDirectoryOrADeviceIsNotAFileToMap() {
+        InvalidParameterException e = assertThrows(InvalidParameterException.class,
+                () -> SharedMemory.createFromFile(dir, null, 0));
+        assertMessage(e, "not a regular file: path=" + dir);
+        assertThrows(InvalidParameterException.class,
+                () -> SharedMemory.createFromFile(dir, TestNames.unique("dir"), 0));
+        assertThrows(InvalidParameterException.class,
+                () -> SharedMemory.createFromFile(Path.of("/dev/null"), null, 10));
+    }
+
+    @Test
+    void aSizeTheFileSystemCannotHoldIsOutOfSpaceAndLeavesTheFileAsItWas() throws IOException {
+        Path file = Files.write(dir.resolve("toobig.bin"), new byte[10]);
+        OutOfSpaceException e = assertThrows(OutOfSpaceException.class,
+                () -> SharedMemory.createFromFile(file, null, Long.MAX_VALUE));
+        assertMessage(e, "cannot grow file: path=" + file + ", fileSize=10, size=" + Long.MAX_VALUE);
+        assertEquals(10, Files.size(file));
+        SharedMemory.createFromFile(file, null, 0).close(); // and released it
     }
 
     @Test

@@ -271,6 +271,23 @@ class SharedMemoryTest {
         }
     }
 
+    @Test
+    void theLargestPossibleSizeIsOutOfSpaceCommittedAndOutOfAddressSpaceWhenMapped() {
+        String name = TestNames.unique("max");
+        OutOfSpaceException committed = assertThrows(OutOfSpaceException.class,
+                () -> SharedMemory.create(name, Long.MAX_VALUE));
+        assertMessage(committed, "not enough space to commit the object: name=\"" + name + "\"");
+        MappingOptions reserve = MappingOptions.DEFAULT.withPageCommit(PageCommit.RESERVE);
+        try (FileMapping mapping = SharedMemory.create(name, Long.MAX_VALUE, reserve)) {
+            OutOfSpaceException e = assertThrows(OutOfSpaceException.class, () -> mapping.map(Access.READ));
+            assertMessage(e, "cannot map view: object=\"" + name + "\"");
+            assertTrue(e.getMessage().contains("errno=ENOMEM, reason=no address space left"), e.getMessage());
+            try (MappedView small = mapping.map(Access.READ_WRITE, 1L << 40, 4096)) { // a TiB deep
+                small.segment().set(ValueLayout.JAVA_BYTE, 4095, (byte) 1);
+            }
+        }
+    }
+
     // ---- commit ------------------------------------------------------------------------------
 
     @Test
