@@ -28,6 +28,8 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -143,6 +145,60 @@ class CrossUserAccessTest {
             String reply = child.nextLine();
             assertTrue(reply.startsWith("error ObjectNotFoundException object not found: name=\"" + name + "\""), reply);
         }
+    }
+
+    @Test
+    void anObjectWhoseLastHolderCouldOnlyReadIsGoneForEveryone() {
+        String name = "Global\\" + TestNames.unique("ro-last");
+        MappingOptions othersRead = MappingOptions.DEFAULT.withPermissions("rw-r--r--");
+        FileMapping mapping = SharedMemory.create(name, 4096, othersRead);
+        Path data = mapping.dataPath();
+        try (ChildJvm child = nobody(); ChildJvm later = nobody()) {
+            child.call("open " + name + " READ");
+            mapping.close();
+            assertTrue(Files.exists(data), "the child holds it");
+            child.call("close " + name);
+            later.send("open " + name + " READ");
+            String reply = later.nextLine();
+            assertTrue(reply.startsWith("error ObjectNotFoundException "), "the last holder closed: " + reply);
+        } finally {
+            mapping.close();
+        }
+        assertThrows(ObjectNotFoundException.class, () -> SharedMemory.open(name, Access.READ));
+        assertFalse(Files.exists(data));
+        assertFalse(Files.exists(Path.of(data + ".ctl")));
+    }
+
+    @Test
+    void anObjectWhoseLastHolderIsAnotherUserIsGoneForEveryone() {
+        String name = "Global\\" + TestNames.unique("other-last");
+        MappingOptions everyone = MappingOptions.DEFAULT.withPermissions("rw-rw-rw-");
+        FileMapping mapping = SharedMemory.create(name, 4096, everyone);
+        Path data = mapping.dataPath();
+        try (ChildJvm child = nobody(); ChildJvm later = nobody()) {
+            child.call("open " + name + " READ_WRITE");
+            mapping.close();
+            child.call("close " + name);
+            later.send("open " + name + " READ");
+            String reply = later.nextLine();
+            assertTrue(reply.startsWith("error ObjectNotFoundException "), "the last holder closed: " + reply);
+            later.send("createOrOpen " + name + " 4096");
+            reply = later.nextLine();
+            if (reply.startsWith("ok")) {
+                // root's files were gone already: any root process's first call sweeps /dev/shm, and other
+                // builds may run on this machine. Then the name is free and nobody creates its own object.
+                assertTrue(reply.contains("created=true"), reply);
+                later.call("close " + name);
+            } else {
+                assertTrue(reply.startsWith("error AccessDeniedException cannot replace a closed object: name=\""
+                        + name + "\""), "nobody may remove root's files from the sticky /dev/shm: " + reply);
+            }
+        } finally {
+            mapping.close();
+        }
+        assertThrows(ObjectNotFoundException.class, () -> SharedMemory.open(name, Access.READ));
+        assertFalse(Files.exists(data));
+        assertFalse(Files.exists(Path.of(data + ".ctl")));
     }
 
     private static void assertOpenDenied(ChildJvm child, String name, Access access) {
