@@ -23,6 +23,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -111,6 +117,49 @@ class SharedMemoryTest {
             assertEquals(8192, reader.byteSize());
             writer.segment().set(ValueLayout.JAVA_LONG, 64, 99L);
             assertEquals(99L, reader.segment().get(ValueLayout.JAVA_LONG, 64));
+        }
+    }
+
+    @Test
+    void threadsRacingCreateOrOpenCreateExactlyOnceAndShareOneObject() throws Exception {
+        String name = TestNames.unique("thread-race");
+        int threads = 8;
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<FileMapping>> results = new ArrayList<>();
+        List<FileMapping> mappings = new ArrayList<>();
+        try (var pool = Executors.newFixedThreadPool(threads)) {
+            for (int i = 0; i < threads; i++) {
+                results.add(pool.submit(() -> {
+                    start.await();
+                    return SharedMemory.createOrOpen(name, 65536);
+                }));
+            }
+            start.countDown();
+            for (var result : results) {
+                mappings.add(result.get(30, TimeUnit.SECONDS));
+            }
+        } finally {
+            for (var result : results) {
+                if (result.state() == Future.State.SUCCESS && !mappings.contains(result.resultNow())) {
+                    mappings.add(result.resultNow());
+                }
+            }
+        }
+        try {
+            assertEquals(1, mappings.stream().filter(FileMapping::created).count(), "exactly one creates");
+            for (int i = 0; i < threads; i++) {
+                try (MappedView view = mappings.get(i).map(Access.READ_WRITE)) {
+                    assertEquals(65536, view.byteSize());
+                    view.segment().set(ValueLayout.JAVA_LONG, i * 8L, i + 1L);
+                }
+            }
+            try (MappedView view = mappings.getFirst().map(Access.READ)) {
+                for (int i = 0; i < threads; i++) {
+                    assertEquals(i + 1L, view.segment().get(ValueLayout.JAVA_LONG, i * 8L), "all share one object");
+                }
+            }
+        } finally {
+            mappings.forEach(FileMapping::close);
         }
     }
 
