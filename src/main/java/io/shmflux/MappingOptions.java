@@ -43,13 +43,13 @@ public record MappingOptions(Set<PosixFilePermission> permissions, PageCommit pa
         for (PosixFilePermission p : permissions) {
             if (p == PosixFilePermission.OWNER_EXECUTE || p == PosixFilePermission.GROUP_EXECUTE
                     || p == PosixFilePermission.OTHERS_EXECUTE) {
-                throw new InvalidParameterException("invalid permissions: execute is not allowed, permissions="
+                throw new InvalidParameterException("invalid permissions: reason=execute is not allowed, permissions="
                         + PosixFilePermissions.toString(permissions));
             }
         }
         if (!permissions.contains(PosixFilePermission.OWNER_READ)
                 || !permissions.contains(PosixFilePermission.OWNER_WRITE)) {
-            throw new InvalidParameterException("invalid permissions: the owner needs read and write, permissions="
+            throw new InvalidParameterException("invalid permissions: reason=the owner needs read and write, permissions="
                     + PosixFilePermissions.toString(permissions));
         }
         permissions = permissions.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(permissions));

@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +24,9 @@ import java.util.function.Predicate;
 public final class ChildJvm implements AutoCloseable {
 
     public static final Duration DEFAULT_WAIT = Duration.ofSeconds(30);
+
+    /** Every child this JVM started, so that {@link NoLeftovers} can tell its objects from other runs'. */
+    private static final Set<Long> STARTED = ConcurrentHashMap.newKeySet();
 
     private final Process process;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
@@ -66,10 +71,17 @@ public final class ChildJvm implements AutoCloseable {
         command.add(main.getName());
         command.addAll(List.of(args));
         try {
-            return new ChildJvm(new ProcessBuilder(command).start(), main.getSimpleName());
+            Process process = new ProcessBuilder(command).start();
+            STARTED.add(process.pid());
+            return new ChildJvm(process, main.getSimpleName());
         } catch (IOException e) {
             throw new IllegalStateException("cannot start child JVM: " + command, e);
         }
+    }
+
+    /** {@return the pids of every child JVM this JVM has started, alive or not} */
+    public static Set<Long> startedPids() {
+        return Set.copyOf(STARTED);
     }
 
     public static String javaExecutable() {

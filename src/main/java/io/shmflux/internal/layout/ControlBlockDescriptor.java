@@ -73,7 +73,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>56</td><td>8</td><td>backing file inode</td><td>creator of a file-backed object</td><td>plain</td></tr>
  * <tr><td>64</td><td>4</td><td>name length</td><td>creator</td><td>plain</td></tr>
  * <tr><td>68</td><td>4</td><td>backing path length</td><td>creator</td><td>plain</td></tr>
- * <tr><td>128</td><td>1024</td><td>name, UTF-8, prefix included</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>128</td><td>1024</td><td>name, UTF-8, without its {@code Local\} or {@code Global\} prefix (the scope is in the file name)</td><td>creator</td><td>plain</td></tr>
  * <tr><td>1152</td><td>4096</td><td>backing file path, UTF-8</td><td>creator of a file-backed object</td><td>plain</td></tr>
  * </tbody>
  * </table>

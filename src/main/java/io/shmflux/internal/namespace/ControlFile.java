@@ -43,7 +43,12 @@ import static io.shmflux.internal.layout.ControlBlockDescriptor.*;
  *     ({@code st_nlink == 0}), start again. Check magic, layout version, state and kind tag. Then try
  *     to upgrade to an exclusive lock: if that succeeds, no other holder is alive, so the object is a
  *     leftover of dead processes and is destroyed (as Win32 would have destroyed it when their
- *     handles closed), and the open starts again (and then finds nothing, or creates afresh).</li>
+ *     handles closed), and the open starts again (and then finds nothing, or creates afresh). A
+ *     holder with a read-only control file asks instead ({@code F_OFD_GETLK}) whether another lock
+ *     exists. If the leftover cannot be removed because its files belong to another user
+ *     ({@code /dev/shm} is sticky), it still no longer exists: an open fails with
+ *     {@link ObjectNotFoundException}, a create with {@link AccessDeniedException}, and the owner's
+ *     next open or reclaim removes the files.</li>
  * <li><b>Close.</b> Drop the shared lock, then try to take an exclusive one without waiting. Success
  *     means no holder is left anywhere: if the file is still linked, run the last-holder action (flush
  *     a file-backed object), unlink the data file, then the control file, then close. Failure means
@@ -207,12 +212,15 @@ public final class ControlFile implements AutoCloseable {
             }
             if (getInt(segment, STATE_OFFSET) != STATE_READY) {
                 // its creator died half-way: nobody holds it exclusively, or we could not have locked it
-                if (writable) {
-                    Libc.ofdTryLock(fd, Libc.F_UNLCK, LIVENESS_START, LIVENESS_LENGTH);
-                    if (Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
-                        destroyLocked(fd, path, segment);
-                        return Attach.RETRY_NOW;
+                if (!writable) {
+                    throw deadObject(name, path, kind, disposition);
+                }
+                Libc.ofdTryLock(fd, Libc.F_UNLCK, LIVENESS_START, LIVENESS_LENGTH);
+                if (Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+                    if (!destroyLocked(fd, path, segment)) {
+                        throw deadObject(name, path, kind, disposition);
                     }
+                    return Attach.RETRY_NOW;
                 }
                 return Attach.BUSY;
             }
@@ -228,9 +236,15 @@ public final class ControlFile implements AutoCloseable {
                         + ", other=" + ObjectName.quote(stored) + ", path=" + path);
             }
             if (writable && Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
-                // every holder died without closing: the object no longer exists
-                destroyLocked(fd, path, segment);
+                // every holder closed or died: the object no longer exists
+                if (!destroyLocked(fd, path, segment)) {
+                    throw deadObject(name, path, kind, disposition);
+                }
                 return Attach.RETRY_NOW;
+            }
+            if (!writable && Libc.ofdCouldLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+                // the same, seen by a holder that may not remove it
+                throw deadObject(name, path, kind, disposition);
             }
             if (disposition == Disposition.CREATE_NEW) {
                 throw new ObjectAlreadyExistsException("object already exists: name=" + quoted(name)
@@ -343,10 +357,9 @@ public final class ControlFile implements AutoCloseable {
                 return false;
             }
             if (path.endsWith(NameSpace.CONTROL_SUFFIX) && stat.size() >= HEADER_LENGTH) {
-                destroyLocked(fd, path, map(fd, HEADER_LENGTH, false, arena));
-            } else {
-                unlinkQuietly(path);
+                return destroyLocked(fd, path, map(fd, HEADER_LENGTH, false, arena));
             }
+            unlinkQuietly(path);
             return true;
         } catch (NativeCallException e) {
             return false;
@@ -358,10 +371,13 @@ public final class ControlFile implements AutoCloseable {
     /**
      * Removes the object's files; the caller holds the exclusive lock. A paging-file mapping loses its
      * data file; a file-backed one is flushed to its file first (by path: its holders are gone).
+     *
+     * @return false if the control file is still there because this process may not remove it
+     *         ({@code /dev/shm} is sticky: only the owner removes an object's files), true otherwise
      */
-    private static void destroyLocked(int fd, String path, MemorySegment header) throws NativeCallException {
+    private static boolean destroyLocked(int fd, String path, MemorySegment header) throws NativeCallException {
         if (Libc.fstat(fd).links() == 0) {
-            return; // another destroyer finished first
+            return true; // another destroyer finished first
         }
         if (isCompatible(header) && getInt(header, KIND_OFFSET) == ObjectKind.FILE_MAPPING.tag()) {
             if ((getInt(header, FLAGS_OFFSET) & FLAG_FILE_BACKED) != 0) {
@@ -370,7 +386,27 @@ public final class ControlFile implements AutoCloseable {
                 unlinkQuietly(NameSpace.dataPathOf(path));
             }
         }
-        unlinkQuietly(path);
+        try {
+            Libc.unlink(path);
+            return true;
+        } catch (NativeCallException e) {
+            return e.errno() != Errno.EPERM && e.errno() != Errno.EACCES;
+        }
+    }
+
+    /**
+     * The object at {@code path} has no holder left, so it no longer exists, but this process cannot
+     * remove its files (they belong to another user, or its control file is read-only to us); the
+     * owner's next open or {@link NameSpace#reclaimStale()} removes them.
+     */
+    private static SharedMemoryException deadObject(ObjectName name, String path, ObjectKind kind,
+                                                    Disposition disposition) {
+        if (disposition == Disposition.OPEN_EXISTING) {
+            return new ObjectNotFoundException("object not found: name=" + quoted(name) + ", kind="
+                    + kind.displayName() + ", reason=every holder has closed, its files await removal by their owner");
+        }
+        return new AccessDeniedException("cannot replace a closed object: name=" + quoted(name) + ", path=" + path
+                + ", reason=its files belong to another user, who removes them on the next open or reclaim");
     }
 
     private static void syncBackingFile(MemorySegment header) {
@@ -411,8 +447,7 @@ public final class ControlFile implements AutoCloseable {
                 return false;
             }
             lastHolderAction.run();
-            destroyLocked(fd, path, segment);
-            return true;
+            return destroyLocked(fd, path, segment);
         } catch (NativeCallException e) {
             throw failure("cannot close object", name, path, e);
         } finally {

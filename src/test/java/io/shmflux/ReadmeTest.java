@@ -1,0 +1,102 @@
+package io.shmflux;
+
+import io.shmflux.testing.NoLeftovers;
+import io.shmflux.testing.TestNames;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The README's quick starts run here, and the README is checked to show exactly this code, so the
+ * examples cannot stop compiling unnoticed.
+ */
+@ExtendWith(NoLeftovers.class)
+class ReadmeTest {
+
+    @Test
+    void theJavaQuickStartRuns(@TempDir Path dir) throws IOException {
+        String name = TestNames.unique("quickstart");
+        Path file = Files.write(dir.resolve("data.bin"), new byte[4096]);
+        long value;
+        // README java begins
+        // process A: create the object (or open it if it exists) and write to it
+        try (FileMapping mapping = SharedMemory.createOrOpen(name, 4096);
+             MappedView view = mapping.map(Access.READ_WRITE)) {
+            view.segment().set(ValueLayout.JAVA_LONG, 0, 42L);
+
+            // process B (any JVM of the same user): open it by name and read
+            try (FileMapping other = SharedMemory.open(name, Access.READ);
+                 MappedView reader = other.map(Access.READ)) {
+                value = reader.segment().get(ValueLayout.JAVA_LONG, 0); // 42
+            }
+        } // the last close anywhere removes the object's files from /dev/shm
+
+        // a file-backed object: starts with the file's bytes, written back at the last close
+        try (FileMapping mapping = SharedMemory.createFromFile(file, null, 0);
+             MappedView view = mapping.map(Access.READ_WRITE, 100, 0)) {
+            view.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 7); // byte 100 of the file
+            view.flush();
+        }
+        // README java ends
+        assertEquals(42L, value);
+        assertEquals(7, Files.readAllBytes(file)[100]);
+    }
+
+    @Test
+    void theReadmeShowsTheJavaQuickStartAsItRunsHere() throws IOException {
+        assertReadmeBlockIsIn("java", Path.of("src/test/java/io/shmflux/ReadmeTest.java"));
+    }
+
+    @Test
+    void theReadmeShowsTheKotlinQuickStartAsItRunsInKotlinUsageTest() throws IOException {
+        assertReadmeBlockIsIn("kotlin", Path.of("src/test/kotlin/io/shmflux/KotlinUsageTest.kt"));
+    }
+
+    @Test
+    void tryItShowsTheDemoPlaceholderAndThenTheCiTestCommand() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        String tryIt = readme.substring(readme.indexOf("## Try it"));
+        int placeholder = tryIt.indexOf("<!-- demo command: filled in by the samples issue -->");
+        int testCommand = tryIt.indexOf("```\nmvn verify\n```");
+        assertTrue(placeholder > 0, "demo placeholder missing");
+        assertTrue(testCommand > placeholder, "the test command follows the demo placeholder");
+        String ci = Files.readString(Path.of(".ci/run"));
+        assertTrue(Pattern.compile("(?m)^mvn verify$").matcher(ci).find(), ".ci/run runs exactly the README's command");
+    }
+
+    @Test
+    void theReadmeLinksTheArchitecturePage() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        assertTrue(readme.contains("(src/site/markdown/architecture.md)"));
+        assertTrue(Files.exists(Path.of("src/site/markdown/architecture.md")));
+    }
+
+    /** The README block, after its set-up lines (up to the first blank line), is the code between the markers. */
+    private static void assertReadmeBlockIsIn(String language, Path source) throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        Matcher m = Pattern.compile("```" + language + "\n(.*?)```", Pattern.DOTALL).matcher(readme);
+        assertTrue(m.find(), "no " + language + " block in README.md");
+        String block = m.group(1);
+        String body = block.substring(block.indexOf("\n\n") + 2);
+        String code = Files.readString(source);
+        String begin = "// README " + language + " begins\n";
+        String shown = code.substring(code.indexOf(begin) + begin.length(), code.indexOf("// README " + language
+                + " ends"));
+        assertEquals(strip(shown), strip(body), "README.md " + language + " quick start differs from " + source);
+    }
+
+    private static String strip(String code) {
+        return code.lines().map(String::strip).filter(l -> !l.isEmpty()).reduce("", (a, b) -> a + b + "\n");
+    }
+}
