@@ -219,10 +219,32 @@ public final class FileMapping implements AutoCloseable {
      * none of it.
      *
      * @throws InvalidParameterException if the range is outside the object
+     * @throws TornDataException         if the range overlaps a change a writer left half written
+     *                                   (see {@link #snapshot(long, int)} to read it flagged instead)
      */
     public byte[] read(long offset, int length) {
+        Snapshot snapshot = snapshot(offset, length);
+        if (snapshot.torn()) {
+            throw tornException(offset, length, snapshot.sequence());
+        }
+        return snapshot.data();
+    }
+
+    /**
+     * {@return a consistent copy of {@code [offset, offset + length)} with its sequence, flagged if the
+     * range may hold a half-written change} Like {@link #read(long, int)}, but a torn range is
+     * returned, flagged, instead of thrown.
+     */
+    public Snapshot snapshot(long offset, int length) {
         checkRange("read", offset, length);
-        return protocol().log().read(offset, length);
+        ChangeLog.Read<byte[]> read = protocol().log().read(offset, length,
+                segment -> segment.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        return new Snapshot(read.sequence(), read.value(), read.torn());
+    }
+
+    private TornDataException tornException(long offset, long length, long sequence) {
+        return new TornDataException("range holds a torn change: object=" + describe() + ", offset=" + offset
+                + ", length=" + length + ", sequence=" + sequence);
     }
 
     /**
@@ -233,11 +255,16 @@ public final class FileMapping implements AutoCloseable {
      * whose result is thrown away: it must have no side effects, must not keep the segment, and
      * should tolerate garbage (an exception from such a run is discarded too; one from the final,
      * clean run is thrown).
+     * @throws TornDataException if the range overlaps a change a writer left half written
      */
     public <T> T read(long offset, long length, Function<MemorySegment, T> reader) {
         Objects.requireNonNull(reader, "reader");
         checkRange("read", offset, length);
-        return protocol().log().read(offset, length, segment -> reader.apply(segment.asReadOnly()));
+        ChangeLog.Read<T> read = protocol().log().read(offset, length, segment -> reader.apply(segment.asReadOnly()));
+        if (read.torn()) {
+            throw tornException(offset, length, read.sequence());
+        }
+        return read.value();
     }
 
     /** {@return the sequence of the latest published change, 0 if none} */
@@ -272,16 +299,17 @@ public final class FileMapping implements AutoCloseable {
     /**
      * {@return consistent copies of {@code [offset, offset + length)}: one at once, then one after each
      * change that touches the range (or after being lapped)} Conflated: a slow subscriber gets the
-     * latest state, never a backlog.
+     * latest state, never a backlog. A copy of a range that holds a torn change is flagged
+     * {@link Snapshot#torn()}, not thrown.
      */
-    public Flux<byte[]> snapshots(long offset, int length) {
+    public Flux<Snapshot> snapshots(long offset, int length) {
         checkRange("snapshots", offset, length);
         return changes()
                 .filter(e -> e.missed() > 0 || e.torn() || e.overlaps(offset, length))
                 .map(e -> Boolean.TRUE)
                 .startWith(Boolean.TRUE)
                 .onBackpressureLatest()
-                .map(tick -> read(offset, length));
+                .map(tick -> snapshot(offset, length));
     }
 
     private void checkRange(String what, long offset, long length) {

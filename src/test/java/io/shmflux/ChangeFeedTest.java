@@ -184,6 +184,19 @@ class ChangeFeedTest {
                 })
                 .expectComplete()
                 .verify(WAIT);
+        // readers are told too, until a whole change rewrites the range
+        TornDataException torn = assertThrows(TornDataException.class, () -> mapping.read(0, 16));
+        assertTrue(torn.getMessage().startsWith("range holds a torn change: object="), torn.getMessage());
+        assertThrows(TornDataException.class, () -> mapping.read(12, 1, r -> r.get(ValueLayout.JAVA_BYTE, 0)));
+        assertArrayEquals(new byte[]{0, 0}, mapping.read(0, 2), "outside the torn range reads are fine");
+        Snapshot flagged = mapping.snapshot(8, 8);
+        assertTrue(flagged.torn());
+        assertEquals(9, flagged.data()[0]);
+        mapping.publish(8, new byte[4]); // covers only half: still torn
+        assertTrue(mapping.snapshot(8, 8).torn());
+        mapping.publish(0, new byte[32]); // covers all of it: repaired
+        assertFalse(mapping.snapshot(8, 8).torn());
+        assertArrayEquals(new byte[8], mapping.read(8, 8));
     }
 
     @Test
@@ -214,14 +227,18 @@ class ChangeFeedTest {
     void snapshotsStartWithTheCurrentStateAndFollowChangesToTheirRange() {
         mapping.publish(0, new byte[]{5});
         StepVerifier.create(mapping.snapshots(0, 2).take(3))
-                .assertNext(s -> assertArrayEquals(new byte[]{5, 0}, s))
+                .assertNext(s -> assertArrayEquals(new byte[]{5, 0}, s.data()))
                 .then(() -> {
                     mapping.publish(100, new byte[]{1}); // elsewhere: no snapshot
                     mapping.publish(1, new byte[]{6});
                 })
-                .assertNext(s -> assertArrayEquals(new byte[]{5, 6}, s))
+                .assertNext(s -> {
+                    assertArrayEquals(new byte[]{5, 6}, s.data());
+                    assertEquals(3, s.sequence());
+                    assertFalse(s.torn());
+                })
                 .then(() -> mapping.publish(0, new byte[]{7, 8}))
-                .assertNext(s -> assertArrayEquals(new byte[]{7, 8}, s))
+                .assertNext(s -> assertArrayEquals(new byte[]{7, 8}, s.data()))
                 .expectComplete()
                 .verify(WAIT);
     }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.test.StepVerifier;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Tag("cross-process")
@@ -104,7 +107,9 @@ class CrossProcessChangeFeedTest {
             readerA.awaitBye(LONG_WAIT);
             readerB.awaitBye(LONG_WAIT);
             writer.kill9(); // it would write for two minutes; its handle is reclaimed with it
-            assertTrue(FeedChild.whole(MemorySegment.ofArray(mapping.read(0, FeedChild.RECORD))));
+            Snapshot last = mapping.snapshot(0, FeedChild.RECORD);
+            assertTrue(last.torn() || FeedChild.whole(MemorySegment.ofArray(last.data())),
+                    "the killed writer's last change is either whole or flagged");
         }
     }
 
@@ -128,9 +133,14 @@ class CrossProcessChangeFeedTest {
                         assertEquals(FeedChild.RECORD, e.length());
                     })
                     .then(() -> {
-                        // a reader is not stuck on the dead writer's odd sequence, and writers go on
-                        assertEquals(64, mapping.read(0, 64).length);
-                        mapping.publish(0, new byte[]{1});
+                        // a reader is not stuck on the dead writer's odd sequence, and is told the data is torn
+                        assertThrows(TornDataException.class, () -> mapping.read(0, 64));
+                        Snapshot snapshot = mapping.snapshot(0, 64);
+                        assertTrue(snapshot.torn());
+                        assertEquals(999L, MemorySegment.ofArray(snapshot.data()).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+                        // writers go on; a whole rewrite repairs the range
+                        mapping.publish(0, new byte[FeedChild.RECORD]);
+                        assertFalse(mapping.snapshot(0, 64).torn());
                     })
                     .assertNext(e -> assertTrue(!e.torn() && e.sequence() == 2))
                     .expectComplete()

@@ -35,6 +35,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  |                    Recovered Changes (64 bits)                |  136
  *  +---------------------------------------------------------------+
  *  |      Pending Offset, Length, Writer PID, Timestamp (4 x 64)    |  192 own cache line
+ *  |         Torn Range: Offset, Length, Sequence (3 x 64)         |  224
  *  +---------------------------------------------------------------+
  *  |            Ring Capacity             |     Holder Slots       |  256
  *  +---------------------------------------------------------------+
@@ -65,6 +66,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <tr><td>136</td><td>8</td><td>changes recovered from writers that died mid-update</td><td>recoverer</td><td>plain, under the lock</td></tr>
  * <tr><td>192</td><td>32</td><td>pending change: offset, length, writer pid, timestamp</td>
  *     <td>lock holder, before the sequence turns odd</td><td>plain, under the lock</td></tr>
+ * <tr><td>224</td><td>24</td><td>torn range: offset, length (0 = none), sequence of the torn change that
+ *     made it; the smallest range covering every change left torn and not wholly rewritten since</td>
+ *     <td>lock holder, while the sequence is odd</td><td>plain; readers read it inside their seqlock read</td></tr>
  * <tr><td>256</td><td>4</td><td>ring capacity (power of two)</td><td>creator</td><td>plain</td></tr>
  * <tr><td>260</td><td>4</td><td>holder slots</td><td>creator</td><td>plain</td></tr>
  * <tr><td>320</td><td>8 / slot</td><td>holder table: pid of the handle in each slot, 0 if free</td>
@@ -91,7 +95,10 @@ public final class ChangeLogDescriptor {
             JAVA_LONG.withName("pendingLength"),
             JAVA_LONG.withName("pendingPid"),
             JAVA_LONG.withName("pendingTimestamp"),
-            MemoryLayout.paddingLayout(32),
+            JAVA_LONG.withName("tornOffset"),
+            JAVA_LONG.withName("tornLength"),
+            JAVA_LONG.withName("tornSequence"),
+            MemoryLayout.paddingLayout(8),
             JAVA_INT.withName("ringCapacity"),
             JAVA_INT.withName("holderSlots"),
             MemoryLayout.paddingLayout(56));
@@ -115,6 +122,9 @@ public final class ChangeLogDescriptor {
     public static final long PENDING_LENGTH_OFFSET = LAYOUT.byteOffset(groupElement("pendingLength"));
     public static final long PENDING_PID_OFFSET = LAYOUT.byteOffset(groupElement("pendingPid"));
     public static final long PENDING_TIMESTAMP_OFFSET = LAYOUT.byteOffset(groupElement("pendingTimestamp"));
+    public static final long TORN_OFFSET_OFFSET = LAYOUT.byteOffset(groupElement("tornOffset"));
+    public static final long TORN_LENGTH_OFFSET = LAYOUT.byteOffset(groupElement("tornLength"));
+    public static final long TORN_SEQUENCE_OFFSET = LAYOUT.byteOffset(groupElement("tornSequence"));
     public static final long RING_CAPACITY_OFFSET = LAYOUT.byteOffset(groupElement("ringCapacity"));
     public static final long HOLDER_SLOTS_OFFSET = LAYOUT.byteOffset(groupElement("holderSlots"));
     public static final long HOLDER_TABLE_OFFSET = LAYOUT.byteSize();

@@ -6,7 +6,6 @@ import io.shmflux.internal.namespace.ControlFile;
 import org.jspecify.annotations.Nullable;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -40,13 +39,14 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
  * Whoever takes the lock over from a dead owner (the next writer, or a reader or subscriber that finds
  * the sequence odd for too long) finishes the dead writer's change: if the sequence is odd, it writes
  * record {@code n} from the pending fields with flag {@code TORN} (the range may be half written),
- * makes the sequence even and notifies. A torn change is reported, never hidden.
+ * makes the sequence even and notifies. A torn change is reported, never hidden: to subscribers by the
+ * record's flag, to readers by the torn range, which stays until a whole change rewrites all of it.
  *
  * <h2>Reading consistently (seqlock)</h2>
  * <ol>
  * <li>Read the sequence with acquire; if odd, wait (bounded spin, then short sleeps, recovering a dead
  *     writer) and start again.</li>
- * <li>Copy (or parse) the range.</li>
+ * <li>Copy (or parse) the range, and read the torn range (the changes left half written).</li>
  * <li>Load-load fence, read the sequence again: unchanged means nothing was written meanwhile, so the
  *     copy is consistent; otherwise start again.</li>
  * </ol>
@@ -140,6 +140,7 @@ public final class ChangeLog {
     }
 
     private void finish(long n, long offset, long length, long writerPid, long timestamp, int flags) {
+        trackTornRange(n, offset, length, (flags & FLAG_TORN) != 0);
         long record = recordOffset(ringOffset, capacity, n);
         LONG.setOpaque(region, record + RECORD_SEQUENCE_OFFSET, 0L);
         VarHandle.storeStoreFence();
@@ -151,6 +152,24 @@ public final class ChangeLog {
         LONG.setRelease(region, record + RECORD_SEQUENCE_OFFSET, n);
         LONG.setRelease(region, SEQUENCE_OFFSET, n << 1);
         notifySubscribers(n);
+    }
+
+    /**
+     * Keeps the torn range (while the sequence is odd, so readers see it consistently with the data):
+     * a torn change widens it to cover its range; a whole change that covers all of it clears it.
+     */
+    private void trackTornRange(long n, long offset, long length, boolean torn) {
+        long tornOffset = (long) LONG.get(region, TORN_OFFSET_OFFSET);
+        long tornLength = (long) LONG.get(region, TORN_LENGTH_OFFSET);
+        if (torn) {
+            long start = tornLength == 0 ? offset : Math.min(offset, tornOffset);
+            long end = tornLength == 0 ? offset + length : Math.max(offset + length, tornOffset + tornLength);
+            LONG.set(region, TORN_OFFSET_OFFSET, start);
+            LONG.set(region, TORN_LENGTH_OFFSET, end - start);
+            LONG.set(region, TORN_SEQUENCE_OFFSET, n);
+        } else if (tornLength != 0 && offset <= tornOffset && offset + length >= tornOffset + tornLength) {
+            LONG.set(region, TORN_LENGTH_OFFSET, 0L);
+        }
     }
 
     private void notifySubscribers(long n) {
@@ -220,9 +239,15 @@ public final class ChangeLog {
         }
     }
 
-    /** {@return a consistent copy of {@code [offset, offset + length)}} */
-    public byte[] read(long offset, int length) {
-        return read(offset, length, segment -> segment.toArray(ValueLayout.JAVA_BYTE));
+    /**
+     * The outcome of a consistent read.
+     *
+     * @param value    what the reader returned
+     * @param sequence the change after which the read saw the data
+     * @param torn     the range overlaps a change that a writer left half written and nobody has
+     *                 rewritten whole since
+     */
+    public record Read<T>(T value, long sequence, boolean torn) {
     }
 
     /**
@@ -230,7 +255,7 @@ public final class ChangeLog {
      * An exception from a run that overlapped a write is discarded and the run repeated; one from a
      * clean run is thrown.
      */
-    public <T> T read(long offset, long length, Function<MemorySegment, T> reader) {
+    public <T> Read<T> read(long offset, long length, Function<MemorySegment, T> reader) {
         MemorySegment range = data.asSlice(offset, length);
         int spins = 0;
         long backoff = 1_000;
@@ -261,13 +286,16 @@ public final class ChangeLog {
                 result = null;
                 failure = e;
             }
+            long tornOffset = (long) LONG.get(region, TORN_OFFSET_OFFSET);
+            long tornLength = (long) LONG.get(region, TORN_LENGTH_OFFSET);
             VarHandle.loadLoadFence();
             long after = (long) LONG.getOpaque(region, SEQUENCE_OFFSET);
             if (before == after) {
                 if (failure != null) {
                     throw failure;
                 }
-                return result;
+                boolean torn = tornLength != 0 && tornOffset < offset + length && offset < tornOffset + tornLength;
+                return new Read<>(result, before >>> 1, torn);
             }
         }
     }

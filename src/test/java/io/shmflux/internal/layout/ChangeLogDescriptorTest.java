@@ -22,6 +22,9 @@ class ChangeLogDescriptorTest {
         assertEquals(200, PENDING_LENGTH_OFFSET);
         assertEquals(208, PENDING_PID_OFFSET);
         assertEquals(216, PENDING_TIMESTAMP_OFFSET);
+        assertEquals(224, TORN_OFFSET_OFFSET);
+        assertEquals(232, TORN_LENGTH_OFFSET);
+        assertEquals(240, TORN_SEQUENCE_OFFSET);
         assertEquals(256, RING_CAPACITY_OFFSET);
         assertEquals(260, HOLDER_SLOTS_OFFSET);
         assertEquals(320, HOLDER_TABLE_OFFSET);
