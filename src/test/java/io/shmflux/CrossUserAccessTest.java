@@ -59,6 +59,11 @@ class CrossUserAccessTest {
         Path test = Path.of(MappingChild.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         copyTree(main, classes.resolve("classes"));
         copyTree(test, classes.resolve("test-classes"));
+        Files.createDirectories(classes.resolve("lib"));
+        for (Class<?> dependency : List.of(reactor.core.publisher.Flux.class, org.reactivestreams.Publisher.class)) {
+            Path jar = Path.of(dependency.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Files.copy(jar, classes.resolve("lib").resolve(jar.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        }
         try (Stream<Path> all = Files.walk(classes)) {
             for (Path p : (Iterable<Path>) all::iterator) {
                 Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(
@@ -209,8 +214,14 @@ class CrossUserAccessTest {
     }
 
     private static ChildJvm nobody() {
-        String classPath = classes.resolve("classes") + File.pathSeparator + classes.resolve("test-classes");
-        ChildJvm child = ChildJvm.startWith(AS_NOBODY, List.of("--enable-native-access=ALL-UNNAMED"), classPath,
+        StringBuilder classPath = new StringBuilder(classes.resolve("classes") + File.pathSeparator
+                + classes.resolve("test-classes"));
+        try (Stream<Path> jars = Files.list(classes.resolve("lib"))) {
+            jars.forEach(jar -> classPath.append(File.pathSeparator).append(jar));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        ChildJvm child = ChildJvm.startWith(AS_NOBODY, List.of("--enable-native-access=ALL-UNNAMED"), classPath.toString(),
                 MappingChild.class);
         try {
             String ready = child.nextLine();
