@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -54,8 +55,41 @@ class ReadmeTest {
     }
 
     @Test
+    void theChangeFeedQuickStartRuns() {
+        String name = TestNames.unique("feedstart");
+        ChangeEvent seen;
+        byte[] read;
+        // README feed begins
+        try (FileMapping prices = SharedMemory.createOrOpen(name, 4096)) {
+            // subscribe (in any process): every published change, in order
+            CompletableFuture<ChangeEvent> next = prices.changes().next().toFuture();
+
+            // publish (in any process): write a range under the protocol and announce it
+            prices.publish(0, 16, range -> {
+                range.set(ValueLayout.JAVA_LONG, 0, 10125L);
+                range.set(ValueLayout.JAVA_LONG, 8, 300L);
+            });
+
+            ChangeEvent change = next.join();                                    // sequence 1, offset 0, length 16
+            byte[] bytes = prices.read(change.offset(), (int) change.length());  // never half written
+        // README feed ends
+            seen = change;
+            read = bytes;
+        }
+        assertEquals(1, seen.sequence());
+        assertEquals(16, seen.length());
+        assertEquals(10125L, java.lang.foreign.MemorySegment.ofArray(read).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+    }
+
+    @Test
     void theReadmeShowsTheJavaQuickStartAsItRunsHere() throws IOException {
         assertReadmeBlockIsIn("java", Path.of("src/test/java/io/shmflux/ReadmeTest.java"));
+    }
+
+    @Test
+    void theReadmeShowsTheChangeFeedQuickStartAsItRunsHere() throws IOException {
+        // the README closes the try block that the test keeps open to check the results
+        assertReadmeBlockIsIn("java", 1, "feed", Path.of("src/test/java/io/shmflux/ReadmeTest.java"), "}\n");
     }
 
     @Test
@@ -84,16 +118,24 @@ class ReadmeTest {
 
     /** The README block, after its set-up lines (up to the first blank line), is the code between the markers. */
     private static void assertReadmeBlockIsIn(String language, Path source) throws IOException {
+        assertReadmeBlockIsIn(language, 0, language, source, "");
+    }
+
+    /** Block number {@code index} of that language in the README is the code between the {@code marker} markers. */
+    private static void assertReadmeBlockIsIn(String language, int index, String marker, Path source, String closing)
+            throws IOException {
         String readme = Files.readString(Path.of("README.md"));
         Matcher m = Pattern.compile("```" + language + "\n(.*?)```", Pattern.DOTALL).matcher(readme);
-        assertTrue(m.find(), "no " + language + " block in README.md");
+        for (int i = 0; i <= index; i++) {
+            assertTrue(m.find(), "no " + language + " block number " + index + " in README.md");
+        }
         String block = m.group(1);
         String body = block.substring(block.indexOf("\n\n") + 2);
         String code = Files.readString(source);
-        String begin = "// README " + language + " begins\n";
-        String shown = code.substring(code.indexOf(begin) + begin.length(), code.indexOf("// README " + language
+        String begin = "// README " + marker + " begins\n";
+        String shown = code.substring(code.indexOf(begin) + begin.length(), code.indexOf("// README " + marker
                 + " ends"));
-        assertEquals(strip(shown), strip(body), "README.md " + language + " quick start differs from " + source);
+        assertEquals(strip(shown) + closing, strip(body), "README.md " + language + " quick start differs from " + source);
     }
 
     private static String strip(String code) {
