@@ -1,6 +1,7 @@
 package io.shmflux.internal.linux;
 
 import io.shmflux.SharedMemoryException;
+import org.jspecify.annotations.Nullable;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -154,70 +155,52 @@ public final class Libc {
         }
     }
 
-    /** open(2); {@code path} must not contain NUL. */
-    public static int open(String path, int flags, int mode) throws NativeCallException {
+    /** One libc call that reports failure as -1 and errno; it may allocate its arguments in {@code arena}. */
+    @FunctionalInterface
+    private interface Call {
+        int invoke(Arena arena, MemorySegment callState) throws Throwable;
+    }
+
+    /** Runs a call; {@return its result} unless it returned -1, which becomes a {@link NativeCallException}. */
+    private static int call(String name, @Nullable String object, Call call) throws NativeCallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
-            int fd = (int) open.invokeExact(state, arena.allocateFrom(path), flags, mode);
-            return check("open", fd, state, path);
+            return check(name, call.invoke(arena, state), state, object);
         } catch (NativeCallException e) {
             throw e;
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /** open(2); {@code path} must not contain NUL. */
+    public static int open(String path, int flags, int mode) throws NativeCallException {
+        return call("open", path, (arena, state) -> (int) open.invokeExact(state, arena.allocateFrom(path), flags, mode));
     }
 
     /** close(2); errors are ignored, as nothing can be done about them (the descriptor is gone). */
     public static void close(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) close.invokeExact(arena.allocate(CALL_STATE), fd);
-        } catch (Throwable t) {
-            throw rethrow(t);
+        try {
+            call("close", null, (arena, state) -> (int) close.invokeExact(state, fd));
+        } catch (NativeCallException ignored) {
+            // EINTR or EIO on close: the descriptor is released either way
         }
     }
 
     public static void ftruncate(int fd, long length) throws NativeCallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            check("ftruncate", (int) ftruncate.invokeExact(state, fd, length), state, null);
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("ftruncate", null, (arena, state) -> (int) ftruncate.invokeExact(state, fd, length));
     }
 
     public static void fallocate(int fd, long offset, long length) throws NativeCallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            check("fallocate", (int) fallocate.invokeExact(state, fd, 0, offset, length), state, null);
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("fallocate", null, (arena, state) -> (int) fallocate.invokeExact(state, fd, 0, offset, length));
     }
 
     public static void fchmod(int fd, int mode) throws NativeCallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            check("fchmod", (int) fchmod.invokeExact(state, fd, mode), state, null);
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("fchmod", null, (arena, state) -> (int) fchmod.invokeExact(state, fd, mode));
     }
 
     public static void fsync(int fd) throws NativeCallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            check("fsync", (int) fsync.invokeExact(state, fd), state, null);
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("fsync", null, (arena, state) -> (int) fsync.invokeExact(state, fd));
     }
 
     /**
@@ -278,41 +261,18 @@ public final class Libc {
     }
 
     private static FileStat statx(int dirfd, String path, int flags, String what) throws NativeCallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            MemorySegment buffer = arena.allocate(FileStat.STATX_SIZE, 8);
-            int result = (int) statx.invokeExact(state, dirfd, arena.allocateFrom(path), flags,
-                    STATX_BASIC_STATS, buffer);
-            check("statx", result, state, what);
-            return FileStat.from(buffer);
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        MemorySegment buffer = Arena.ofAuto().allocate(FileStat.STATX_SIZE, 8);
+        call("statx", what, (arena, state) -> (int) statx.invokeExact(state, dirfd, arena.allocateFrom(path), flags,
+                STATX_BASIC_STATS, buffer));
+        return FileStat.from(buffer);
     }
 
     public static void link(String from, String to) throws NativeCallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int result = (int) link.invokeExact(state, arena.allocateFrom(from), arena.allocateFrom(to));
-            check("link", result, state, to);
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("link", to, (arena, state) -> (int) link.invokeExact(state, arena.allocateFrom(from), arena.allocateFrom(to)));
     }
 
     public static void unlink(String path) throws NativeCallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            check("unlink", (int) unlink.invokeExact(state, arena.allocateFrom(path)), state, path);
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("unlink", path, (arena, state) -> (int) unlink.invokeExact(state, arena.allocateFrom(path)));
     }
 
     /** mmap(2); {@return the address of the new mapping} */
@@ -333,27 +293,12 @@ public final class Libc {
     }
 
     public static void munmap(long address, long length) throws NativeCallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int result = (int) munmap.invokeExact(state, MemorySegment.ofAddress(address), length);
-            check("munmap", result, state, null);
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("munmap", null, (arena, state) -> (int) munmap.invokeExact(state, MemorySegment.ofAddress(address), length));
     }
 
     public static void msync(long address, long length, int flags) throws NativeCallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int result = (int) msync.invokeExact(state, MemorySegment.ofAddress(address), length, flags);
-            check("msync", result, state, null);
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("msync", null, (arena, state) -> (int) msync.invokeExact(state, MemorySegment.ofAddress(address), length,
+                flags));
     }
 
     /**
@@ -368,7 +313,7 @@ public final class Libc {
         return (int) ERRNO.get(state, 0L);
     }
 
-    private static int check(String call, int result, MemorySegment state, String object)
+    private static int check(String call, int result, MemorySegment state, @Nullable String object)
             throws NativeCallException {
         if (result == -1) {
             throw new NativeCallException(call, errno(state), object);
