@@ -3,6 +3,7 @@ package io.shmflux;
 import io.shmflux.internal.protocol.ChangeDispatcher;
 import io.shmflux.internal.protocol.ChangeLog;
 import io.shmflux.internal.protocol.ChangeRecord;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 
@@ -24,6 +25,7 @@ final class ChangeFeed implements ChangeDispatcher.Listener {
     private final FluxSink<ChangeEvent> sink;
     private final AtomicInteger wip = new AtomicInteger();
     private volatile boolean closing;
+    private volatile @Nullable RuntimeException failure;
     private volatile boolean cancelled;
     private boolean terminated;
     private long cursor;
@@ -70,6 +72,13 @@ final class ChangeFeed implements ChangeDispatcher.Listener {
         drain();
     }
 
+    @Override
+    public void onError(RuntimeException failure) {
+        this.failure = failure;
+        closing = true;
+        drain();
+    }
+
     private void drain() {
         if (wip.getAndIncrement() != 0) {
             return;
@@ -83,7 +92,12 @@ final class ChangeFeed implements ChangeDispatcher.Listener {
                     emit();
                     if (closing) {
                         terminate();
-                        sink.complete();
+                        RuntimeException failed = failure;
+                        if (failed != null) {
+                            sink.error(new SharedMemoryException("change thread failed: cause=" + failed, failed));
+                        } else {
+                            sink.complete();
+                        }
                     }
                 }
             }

@@ -22,6 +22,9 @@ public final class ChangeDispatcher {
         void onPublished();
 
         void onClose();
+
+        /** The change thread failed and stopped: no more changes will be announced. */
+        void onError(RuntimeException failure);
     }
 
     private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -69,6 +72,8 @@ public final class ChangeDispatcher {
                 thread = Thread.ofPlatform().daemon().name(threadName).start(() -> {
                     try {
                         run();
+                    } catch (RuntimeException failure) {
+                        fail(failure);
                     } finally {
                         release.run();
                     }
@@ -128,6 +133,16 @@ public final class ChangeDispatcher {
             Thread.onSpinWait();
         }
         return false;
+    }
+
+    private void fail(RuntimeException failure) {
+        synchronized (monitor) {
+            closed = true;
+        }
+        for (Listener listener : listeners) {
+            listener.onError(failure);
+        }
+        listeners.clear();
     }
 
     /** {@return the listeners now registered} */
