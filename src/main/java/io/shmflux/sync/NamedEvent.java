@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <li>The waiter remembers the set sequence. Manual reset: it passes if the event is signaled or the
  *     sequence moved. Auto reset: it passes if its CAS from signaled to not signaled wins.</li>
  * <li>Else it adds one to the waiter count (full fence), checks step 1 again, and
- *     {@code FUTEX_WAIT}s while the state word is unchanged, for at most 50 ms; subtracts one; repeats.</li>
+ *     {@code FUTEX_WAIT}s while the state word is unchanged, for at most 100 ms; subtracts one; repeats.</li>
  * <li>{@code set()} CASes the state to signaled with the sequence advanced, then reads the waiter
  *     count and, if any, wakes all (manual) or one (auto).</li>
  * <li>An auto-reset waiter that gives up (timeout, interrupt) while the event is signaled and others

@@ -35,7 +35,7 @@ import java.util.function.Supplier;
  *     ({@link io.shmflux.NotOwnerException} otherwise, nothing changed).</li>
  * <li>If the owner's process dies holding it (killed, crashed, or closing its last handle to the
  *     mutex while owning it), the next {@link #lock} anywhere returns {@link WaitResult#ABANDONED}
- *     and owns it; waiters already asleep notice within one wait slice (50 ms). If the owning thread
+ *     and owns it; waiters already asleep notice within one wait slice (100 ms). If the owning thread
  *     ends while its process lives, the next lock by a thread of the same process returns
  *     {@code ABANDONED}; threads of other processes cannot see threads and keep waiting until then.</li>
  * </ul>
@@ -52,7 +52,7 @@ import java.util.function.Supplier;
  * <li>CAS the lock word from 0 to this process's token: owned.</li>
  * <li>If the word holds a token whose process (or, in this process, whose thread) is dead, CAS it to
  *     ours: owned, {@code ABANDONED}.</li>
- * <li>Else set the waiters bit and {@code FUTEX_WAIT} on the word for at most 50 ms; then again from
+ * <li>Else set the waiters bit and {@code FUTEX_WAIT} on the word for at most 100 ms; then again from
  *     step 1, until the timeout.</li>
  * </ol>
  * Unlock: count one hold less; at zero, swap the word to 0 and {@code FUTEX_WAKE} one waiter if the

@@ -36,7 +36,7 @@ import java.util.function.Supplier;
  * <ol>
  * <li>Acquire: if the count is above 0, CAS it one lower: {@code SIGNALED}.</li>
  * <li>Else add one to the waiter count (full fence), check step 1 again, {@code FUTEX_WAIT} while the
- *     count is 0 for at most 50 ms, subtract one; repeat until the timeout.</li>
+ *     count is 0 for at most 100 ms, subtract one; repeat until the timeout.</li>
  * <li>Release {@code n}: CAS the count up by {@code n} unless that passes the maximum
  *     ({@link io.shmflux.TooManyPostsException}, nothing changed); then read the waiter count and
  *     {@code FUTEX_WAKE} up to {@code n} waiters.</li>

@@ -14,7 +14,7 @@ import java.util.List;
  *
  * <p>Every handle is {@link AutoCloseable}; {@link #close()} is idempotent; any other call on a closed
  * handle throws {@link io.shmflux.HandleClosedException}, and a wait in progress on a handle that
- * another thread closes ends with that exception within one wait slice (50 ms). The object lives
+ * another thread closes ends with that exception within one wait slice (100 ms). The object lives
  * while any handle to it exists in any process (a dead process's handles count as closed), then
  * vanishes, like every object of the name space.
  *
@@ -22,7 +22,7 @@ import java.util.List;
  * Every wait takes a {@link Duration}: zero tests the state and returns at once (as Win32's timeout
  * 0), a negative one throws {@link InvalidParameterException}; {@code Duration.ofMillis(Long.MAX_VALUE)}
  * or longer is as good as infinite. A waiting thread sleeps in the kernel on a futex word of the
- * object's shared memory, waking every 50 ms to notice interrupts, a closed handle and dead mutex
+ * object's shared memory, waking every 100 ms to notice interrupts, a closed handle and dead mutex
  * owners; it burns no CPU to speak of.
  *
  * <h2>Interrupts</h2>

@@ -25,7 +25,7 @@
  *
  * <h2>Comparison with Win32</h2>
  * <ul>
- * <li>Waits are bounded: they sleep in 50 ms slices, so interrupts ({@link io.shmflux.WaitInterruptedException}),
+ * <li>Waits are bounded: they sleep in 100 ms slices, so interrupts ({@link io.shmflux.WaitInterruptedException}),
  *     closed handles and dead mutex owners are noticed within a slice.</li>
  * <li>A mutex owner whose thread ends while its process lives is reported as abandoned only to threads
  *     of that process; other processes see the process alive and keep waiting.</li>

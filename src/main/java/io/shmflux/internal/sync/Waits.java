@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Waits {
 
-    static final long SLICE_MILLIS = 50;
+    static final long SLICE_MILLIS = 100;
     static final long FALLBACK_MAX_MILLIS = 20;
     private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(SLICE_MILLIS);
     /** Win32 MAXIMUM_WAIT_OBJECTS. */
