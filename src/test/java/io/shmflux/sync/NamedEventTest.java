@@ -101,4 +101,34 @@ class NamedEventTest {
         assertThrows(HandleClosedException.class, event::reset);
         assertThrows(HandleClosedException.class, () -> event.await(Duration.ZERO));
     }
+
+    @Test
+    void pingPongBetweenTwoAutoResetEventsLosesNoWakeUp() throws Exception {
+        try (NamedEvent ping = NamedEvent.createOrOpen(TestNames.unique("ping"), EventReset.AUTO);
+             NamedEvent pong = NamedEvent.createOrOpen(TestNames.unique("pong"), EventReset.AUTO)) {
+            int rounds = 5_000;
+            Thread echo = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < rounds; i++) {
+                    if (ping.await(Duration.ofSeconds(10)) != WaitResult.SIGNALED) {
+                        return;
+                    }
+                    pong.set();
+                }
+            });
+            int slow = 0;
+            long start = System.nanoTime();
+            for (int i = 0; i < rounds; i++) {
+                long t0 = System.nanoTime();
+                ping.set();
+                assertEquals(WaitResult.SIGNALED, pong.await(Duration.ofSeconds(10)), "round " + i);
+                if (System.nanoTime() - t0 > TimeUnit.MILLISECONDS.toNanos(90)) {
+                    slow++; // a lost wake-up would show as a round that waited out a 100 ms slice
+                }
+            }
+            echo.join();
+            System.out.printf("%d ping-pong rounds over two auto-reset events: %d ms, rounds over 90 ms: %d%n",
+                    rounds, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), slow);
+            assertTrue(slow <= 3, "rounds that waited out a slice: " + slow);
+        }
+    }
 }

@@ -60,16 +60,25 @@ public final class MutexWords {
      */
     public static MutexWords acquire(String name, ControlFile.Disposition disposition, boolean ownIfCreated) {
         OwnerSlot[] claimed = new OwnerSlot[1];
-        SyncHandle handle = SyncHandle.acquire(name, ObjectKind.MUTEX, MutexDescriptor.REGION_LENGTH, disposition,
-                control -> {
-                    if (ownIfCreated) {
-                        OwnerSlot slot = OwnerSlot.retain(control);
-                        claimed[0] = slot;
-                        Words.set(control.region(), LOCK_WORD_OFFSET, slot.token);
-                        slot.owner.set(Thread.currentThread());
-                        slot.holds = 1;
-                    }
-                });
+        SyncHandle handle;
+        try {
+            handle = SyncHandle.acquire(name, ObjectKind.MUTEX, MutexDescriptor.REGION_LENGTH, disposition,
+                    control -> {
+                        if (ownIfCreated) {
+                            OwnerSlot slot = OwnerSlot.retain(control);
+                            claimed[0] = slot;
+                            Words.set(control.region(), LOCK_WORD_OFFSET, slot.token);
+                            slot.owner.set(Thread.currentThread());
+                            slot.holds = 1;
+                        }
+                    });
+        } catch (RuntimeException e) {
+            if (claimed[0] != null) {
+                claimed[0].owner.set(null);
+                OwnerSlot.release(claimed[0]);
+            }
+            throw e;
+        }
         OwnerSlot slot;
         try {
             slot = claimed[0] != null ? claimed[0] : OwnerSlot.retain(handle.control());
