@@ -61,9 +61,11 @@ class NamedMutexTest {
 
     @Test
     void unlockingAMutexThisThreadDoesNotOwnIsAnErrorAndChangesNothing() throws Exception {
-        try (NamedMutex mutex = NamedMutex.createOrOpen(TestNames.unique("not-owner"))) {
+        String name = TestNames.unique("not-owner");
+        try (NamedMutex mutex = NamedMutex.createOrOpen(name)) {
             NotOwnerException free = assertThrows(NotOwnerException.class, mutex::unlock);
-            assertTrue(free.getMessage().startsWith("mutex not owned by this thread: name=mutex \"t-not-owner"), free.getMessage());
+            assertEquals("mutex not owned by this thread: object=mutex \"" + name + "\", thread="
+                    + Thread.currentThread().getName() + ", owner=none", free.getMessage());
             assertEquals(WaitResult.SIGNALED, mutex.lock(Duration.ZERO));
             NotOwnerException other = onOtherThread(() -> assertThrows(NotOwnerException.class, mutex::unlock));
             assertTrue(other.getMessage().contains("owner=thread " + Thread.currentThread().getName()), other.getMessage());
@@ -145,7 +147,8 @@ class NamedMutexTest {
 
     @Test
     void withLockRunsTheBodyHoldingTheMutexAndReportsTimeoutsAndAbandonment() throws Exception {
-        try (NamedMutex mutex = NamedMutex.createOrOpen(TestNames.unique("with-lock"))) {
+        String name = TestNames.unique("with-lock");
+        try (NamedMutex mutex = NamedMutex.createOrOpen(name)) {
             assertEquals("done", mutex.withLock(Duration.ofSeconds(1), () -> {
                 assertTrue(mutex.isHeldByCurrentThread());
                 return "done";
@@ -158,7 +161,7 @@ class NamedMutexTest {
             mutex.lock(Duration.ZERO);
             WaitTimeoutException timeout = onOtherThread(() -> assertThrows(WaitTimeoutException.class,
                     () -> mutex.withLock(Duration.ofMillis(50), () -> "never")));
-            assertTrue(timeout.getMessage().startsWith("mutex lock timed out: object=mutex \"t-with-lock"));
+            assertEquals("mutex lock timed out: object=mutex \"" + name + "\", timeout=PT0.05S", timeout.getMessage());
             mutex.unlock();
             Thread.ofPlatform().start(() -> mutex.lock(Duration.ZERO)).join();
             assertThrows(AbandonedMutexException.class, () -> mutex.withLock(Duration.ofSeconds(1), () -> "never"));
@@ -201,12 +204,13 @@ class NamedMutexTest {
 
     @Test
     void closeIsIdempotentAndUseAfterCloseIsAClearError() throws Exception {
-        NamedMutex mutex = NamedMutex.createOrOpen(TestNames.unique("closed"));
+        String name = TestNames.unique("closed");
+        NamedMutex mutex = NamedMutex.createOrOpen(name);
         mutex.close();
         mutex.close();
         assertFalse(mutex.isOpen());
         HandleClosedException e = assertThrows(HandleClosedException.class, () -> mutex.lock(Duration.ZERO));
-        assertTrue(e.getMessage().startsWith("handle closed: object=mutex \"t-closed"), e.getMessage());
+        assertEquals("handle closed: object=mutex \"" + name + "\"", e.getMessage());
         assertThrows(HandleClosedException.class, mutex::unlock);
         assertThrows(HandleClosedException.class, mutex::isHeldByCurrentThread);
     }

@@ -109,7 +109,7 @@ public final class MutexWords {
         Thread me = Thread.currentThread();
         Thread owner = slot.owner.get();
         if (owner != me) {
-            throw new NotOwnerException("mutex not owned by this thread: name=" + handle.describe()
+            throw new NotOwnerException("mutex not owned by this thread: object=" + handle.describe()
                     + ", thread=" + me.getName() + ", owner=" + describeOwner(owner));
         }
         if (--slot.holds > 0) {
