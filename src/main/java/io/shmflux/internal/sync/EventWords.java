@@ -77,7 +77,7 @@ public final class EventWords {
         return manual;
     }
 
-    /** {@return the state word: sequence << 1 | signaled} */
+    /** {@return the state word: sequence {@code << 1 |} signaled bit} */
     public int state() {
         return Words.get(region, STATE_OFFSET);
     }

@@ -80,7 +80,11 @@ public final class SemaphoreWords {
         return Words.get(region, COUNT_OFFSET);
     }
 
-    /** Release, steps 1 to 3. {@return the count before} */
+    /**
+     * Release, steps 1 to 3.
+     *
+     * @return the count before
+     */
     public int release(int n) {
         if (n <= 0) {
             throw new InvalidParameterException("release count must be at least 1: count=" + n

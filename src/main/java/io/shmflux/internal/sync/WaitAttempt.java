@@ -18,11 +18,17 @@ public interface WaitAttempt {
 
     /**
      * Takes the object if it is available now (decrements the semaphore, consumes the auto-reset
-     * signal, owns the mutex). {@return SIGNALED or ABANDONED if taken, null if not}
+     * signal, owns the mutex).
+     *
+     * @return SIGNALED or ABANDONED if taken, null if not
      */
     @Nullable WaitResult tryAcquire();
 
-    /** Registers as a waiter. {@return the value to sleep on, or {@link #RETRY}} */
+    /**
+     * Registers as a waiter.
+     *
+     * @return the value to sleep on, or {@link #RETRY}
+     */
     long arm();
 
     /** {@return the futex word} */
