@@ -23,7 +23,9 @@ import java.util.List;
  * 0), a negative one throws {@link InvalidParameterException}; {@code Duration.ofMillis(Long.MAX_VALUE)}
  * or longer is as good as infinite. A waiting thread sleeps in the kernel on a futex word of the
  * object's shared memory, waking every 100 ms to notice interrupts, a closed handle and dead mutex
- * owners; it burns no CPU to speak of.
+ * owners; it burns no CPU to speak of. The sleep is a native call: a virtual thread waiting here
+ * pins its carrier thread for up to one slice at a time, so prefer platform threads (or the reactive
+ * forms) for long waits.
  *
  * <h2>Interrupts</h2>
  * A wait that can be satisfied at once succeeds even if the thread is interrupted. A wait that has

@@ -144,13 +144,16 @@ class CrossProcessSyncTest {
             for (int set = 1; set <= 3; set++) {
                 event.set();
                 int released = 0;
-                long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
-                while (System.nanoTime() < deadline) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                long quietUntil = Long.MAX_VALUE;
+                // wait for the first release, then 500 ms more for a second one that must not come
+                while (System.nanoTime() < Math.min(deadline, quietUntil)) {
                     for (ChildJvm child : children) {
                         String line = pollLine(child, Duration.ofMillis(20));
                         if (line != null) {
                             assertEquals("async w ok SIGNALED", line);
                             released++;
+                            quietUntil = System.nanoTime() + Duration.ofMillis(500).toNanos();
                         }
                     }
                 }
@@ -177,6 +180,36 @@ class CrossProcessSyncTest {
             assertEquals("ok SIGNALED", call(children.get(0), "await " + name + " 0"), "still signaled");
             event.reset();
             assertEquals("ok TIMEOUT", call(children.get(1), "await " + name + " 200"));
+        }
+    }
+
+    @Test
+    void pingPongWithAnotherProcessLosesNoWakeUp() {
+        String ping = TestNames.unique("xping");
+        String pong = TestNames.unique("xpong");
+        int rounds = 5_000;
+        try (NamedEvent pingEvent = NamedEvent.createOrOpen(ping, EventReset.AUTO);
+             NamedEvent pongEvent = NamedEvent.createOrOpen(pong, EventReset.AUTO);
+             ChildJvm child = ChildJvm.start(SyncChild.class)) {
+            child.nextLine();
+            call(child, "event " + ping + " AUTO");
+            call(child, "event " + pong + " AUTO");
+            call(child, "bg echo echo " + ping + " " + pong + " " + rounds);
+            int slow = 0;
+            long start = System.nanoTime();
+            for (int i = 0; i < rounds; i++) {
+                long t0 = System.nanoTime();
+                pingEvent.set();
+                assertEquals(WaitResult.SIGNALED, pongEvent.await(Duration.ofSeconds(10)), "round " + i);
+                if (System.nanoTime() - t0 > TimeUnit.MILLISECONDS.toNanos(90)) {
+                    slow++; // a lost wake-up shows as a round that waited out a 100 ms slice
+                }
+            }
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            System.out.printf("%d cross-process ping-pong rounds: %d ms (%.1f us per round trip), rounds over 90 ms: %d%n",
+                    rounds, millis, millis * 1000.0 / rounds, slow);
+            assertEquals("async echo ok", child.awaitLine(l -> l.startsWith("async echo"), Duration.ofSeconds(10)));
+            assertTrue(slow <= 5, "rounds that waited out a slice: " + slow);
         }
     }
 

@@ -35,7 +35,11 @@ class NamedEventTest {
                 Thread.sleep(200);
                 for (int set = 1; set <= 3; set++) {
                     event.set();
-                    Thread.sleep(300);
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while (waits.stream().filter(Future::isDone).count() < set && System.nanoTime() < deadline) {
+                        Thread.sleep(10);
+                    }
+                    Thread.sleep(200);
                     assertEquals(set, waits.stream().filter(Future::isDone).count(), "after set " + set);
                 }
                 for (Future<WaitResult> wait : waits) {
@@ -106,7 +110,7 @@ class NamedEventTest {
     void pingPongBetweenTwoAutoResetEventsLosesNoWakeUp() throws Exception {
         try (NamedEvent ping = NamedEvent.createOrOpen(TestNames.unique("ping"), EventReset.AUTO);
              NamedEvent pong = NamedEvent.createOrOpen(TestNames.unique("pong"), EventReset.AUTO)) {
-            int rounds = 5_000;
+            int rounds = 20_000;
             Thread echo = Thread.ofPlatform().start(() -> {
                 for (int i = 0; i < rounds; i++) {
                     if (ping.await(Duration.ofSeconds(10)) != WaitResult.SIGNALED) {
@@ -128,7 +132,7 @@ class NamedEventTest {
             echo.join();
             System.out.printf("%d ping-pong rounds over two auto-reset events: %d ms, rounds over 90 ms: %d%n",
                     rounds, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), slow);
-            assertTrue(slow <= 3, "rounds that waited out a slice: " + slow);
+            assertTrue(slow <= 5, "rounds that waited out a slice: " + slow);
         }
     }
 }

@@ -39,6 +39,7 @@ import java.util.concurrent.Executors;
  * bg TAG COMMAND...          run COMMAND on thread "bg-TAG" (one per tag, kept: a mutex it locks
  *                            can be unlocked by a later "bg TAG unlock"); prints "async TAG REPLY" -> ok
  * increment MUTEX MAPPING N  N times: lock, add 1 to the long at offset 0 of the mapping, unlock -> ok
+ * echo PING PONG N          N times: await event PING, set event PONG -> ok
  * holders SEMAPHORE MAPPING N  N times: acquire, count holders (offset 0) and their maximum (offset 8), release -> ok
  * exit
  * </pre>
@@ -138,6 +139,18 @@ public final class SyncChild {
                     }
                     counter.set(ValueLayout.JAVA_LONG, 0, counter.get(ValueLayout.JAVA_LONG, 0) + 1);
                     mutex.unlock();
+                }
+                yield "";
+            }
+            case "echo" -> {
+                NamedEvent ping = (NamedEvent) handles.get(c[1]);
+                NamedEvent pong = (NamedEvent) handles.get(c[2]);
+                long n = Long.parseLong(c[3]);
+                for (long i = 0; i < n; i++) {
+                    if (ping.await(Duration.ofSeconds(30)) != WaitResult.SIGNALED) {
+                        throw new IllegalStateException("no ping: round=" + i);
+                    }
+                    pong.set();
                 }
                 yield "";
             }
