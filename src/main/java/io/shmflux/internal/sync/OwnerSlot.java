@@ -5,6 +5,7 @@ import io.shmflux.internal.layout.MutexDescriptor;
 import io.shmflux.internal.linux.Libc;
 import io.shmflux.internal.linux.NativeCallException;
 import io.shmflux.internal.namespace.ControlFile;
+import io.shmflux.internal.namespace.ObjectName;
 import org.jspecify.annotations.Nullable;
 
 import java.lang.foreign.MemorySegment;
@@ -96,8 +97,8 @@ final class OwnerSlot {
             throw ControlFile.failure("cannot claim mutex owner slot", control.name(), control.path(), e);
         }
         Libc.close(fd);
-        throw new SharedMemoryException("too many processes hold the mutex: name=" + control.name()
-                + ", slots=" + MutexDescriptor.SLOTS);
+        throw new SharedMemoryException("too many processes hold the mutex: name="
+                + ObjectName.quote(control.name().text()) + ", slots=" + MutexDescriptor.SLOTS);
     }
 
     /**
