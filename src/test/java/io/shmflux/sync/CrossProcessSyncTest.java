@@ -132,6 +132,28 @@ class CrossProcessSyncTest {
     }
 
     @Test
+    void waitersKilledInTheirSleepLeaveTheObjectsWorking() {
+        String event = TestNames.unique("killed-waiter-ev");
+        String semaphore = TestNames.unique("killed-waiter-sem");
+        try (NamedEvent ev = NamedEvent.createOrOpen(event, EventReset.AUTO);
+             NamedSemaphore sem = NamedSemaphore.createOrOpen(semaphore, 0, 1)) {
+            try (ChildJvm child = ChildJvm.start(SyncChild.class)) {
+                child.nextLine();
+                call(child, "event " + event + " AUTO");
+                call(child, "semaphore " + semaphore + " 0 1");
+                call(child, "bg a await " + event + " 30000");
+                call(child, "bg b acquire " + semaphore + " 30000");
+                sleep(400);
+                child.kill9(); // its waiter counts stay raised: later releases only make a needless wake call
+            }
+            ev.set();
+            assertEquals(WaitResult.SIGNALED, ev.await(Duration.ZERO), "the signal was not lost to the dead waiter");
+            assertEquals(0, sem.release(1));
+            assertEquals(WaitResult.SIGNALED, sem.acquire(Duration.ZERO));
+        }
+    }
+
+    @Test
     void anAutoResetEventReleasesOneWaitingProcessPerSet() {
         String name = TestNames.unique("auto");
         try (NamedEvent event = NamedEvent.createOrOpen(name, EventReset.AUTO); Children children = new Children(3)) {
