@@ -109,15 +109,14 @@ class CrossProcessSyncTest {
                         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed) + " ms");
                 if (childLine != null) {
                     assertEquals("async w ok ABANDONED", childLine);
-                    call(waiter, "bg w unlock " + name);
+                    callInBackground(waiter, "w", "unlock " + name);
                     assertEquals(WaitResult.SIGNALED, mine.get(5, TimeUnit.SECONDS));
                 } else {
                     assertEquals(WaitResult.ABANDONED, mine.get());
                     parentWaiter.submit(mutex::unlock).get(5, TimeUnit.SECONDS);
                     assertEquals("async w ok SIGNALED", waiter.awaitLine(l -> l.startsWith("async w"), Duration.ofSeconds(5)));
-                    call(waiter, "bg w unlock " + name);
+                    callInBackground(waiter, "w", "unlock " + name);
                 }
-                assertEquals("async w ok", waiter.awaitLine(l -> l.startsWith("async w"), Duration.ofSeconds(5)));
             }
             if (mine(mutex, parentWaiter)) {
                 parentWaiter.submit(mutex::unlock).get(5, TimeUnit.SECONDS);
@@ -370,6 +369,27 @@ class CrossProcessSyncTest {
             throw new AssertionError("command '" + command + "' answered: " + reply + "\n" + child.stderr());
         }
         return reply;
+    }
+
+    /**
+     * Runs a command on the child's background thread {@code tag} and waits for both the reply to
+     * {@code bg} and the command's own {@code async} line, which may come in either order.
+     */
+    private static void callInBackground(ChildJvm child, String tag, String command) {
+        child.send("bg " + tag + " " + command);
+        boolean replied = false;
+        boolean done = false;
+        while (!replied || !done) {
+            String line = child.nextLine(Duration.ofSeconds(10));
+            if (line.equals("ok")) {
+                replied = true;
+            } else if (line.startsWith("async " + tag + " ")) {
+                assertEquals("async " + tag + " ok", line, command);
+                done = true;
+            } else {
+                throw new AssertionError("unexpected line from child: " + line);
+            }
+        }
     }
 
     private static String reply(ChildJvm child, Duration wait) {
