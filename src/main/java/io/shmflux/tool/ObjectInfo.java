@@ -43,7 +43,7 @@ import static io.shmflux.internal.layout.ControlBlockDescriptor.*;
  * @param layoutVersion the header's layout version
  * @param flags         header flags
  * @param dataSize      the object's size in bytes
- * @param backing       "paging file" or the backing file's path
+ * @param backing       "paging file" or the backing file's path ("-" for a sync object)
  * @param dataPath      where the bytes are: the {@code /dev/shm} data file or the backing file
  * @param creatorPid    who created it (diagnostics)
  * @param createdMillis when, epoch millis
@@ -124,7 +124,9 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
             }
             return new ObjectInfo(scopePrefix + bare, controlPath,
                     kind == null ? "unknown(" + kindTag + ")" : kind.displayName(), state, version, flags,
-                    getLong(file, DATA_SIZE_OFFSET), fileBacked ? backingPath : "paging file", dataPath,
+                    getLong(file, DATA_SIZE_OFFSET),
+                    kind != ObjectKind.FILE_MAPPING ? "-" : fileBacked ? backingPath : "paging file",
+                    kind != ObjectKind.FILE_MAPPING ? "-" : dataPath,
                     getLong(file, CREATOR_PID_OFFSET), getLong(file, CREATED_MILLIS_OFFSET), holders, changeLog);
         }
     }

@@ -166,7 +166,11 @@ public final class ShmfluxTool {
         out.println("state:           " + o.state());
         out.println("layout version:  " + o.layoutVersion());
         out.println("control file:    " + o.controlPath());
-        out.println("data:            " + o.dataPath() + (o.backing().equals("paging file") ? " (paging file)" : " (file-backed)"));
+        out.println("data:            " + o.dataPath() + switch (o.backing()) {
+            case "paging file" -> " (paging file)";
+            case "-" -> " (no data: a sync object)";
+            default -> " (file-backed)";
+        });
         out.println("size:            " + o.dataSize() + " bytes");
         out.println("flags:           0x" + Integer.toHexString(o.flags()));
         out.println("created:         " + Instant.ofEpochMilli(o.createdMillis()) + " by pid " + o.creatorPid());
