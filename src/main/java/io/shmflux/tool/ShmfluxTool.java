@@ -203,11 +203,13 @@ public final class ShmfluxTool {
         Runtime.getRuntime().addShutdownHook(closer);
         try (mapping) {
             ObjectName parsed = ObjectName.parse(name);
-            out.println("watching " + (parsed.scope() == ObjectName.Scope.GLOBAL ? "Global\\" : "Local\\")
-                    + parsed.bare() + ": size=" + mapping.byteSize() + ", sequence="
-                    + mapping.sequence() + (count == Long.MAX_VALUE ? " (Ctrl-C stops)" : ", count=" + count));
-            out.flush();
+            String shown = (parsed.scope() == ObjectName.Scope.GLOBAL ? "Global\\" : "Local\\") + parsed.bare();
             mapping.changes()
+                    .doOnSubscribe(subscription -> { // from now on no change is missed
+                        out.println("watching " + shown + ": size=" + mapping.byteSize() + ", sequence="
+                                + mapping.sequence() + (count == Long.MAX_VALUE ? " (Ctrl-C stops)" : ", count=" + count));
+                        out.flush();
+                    })
                     .take(count)
                     .doOnNext(event -> print(mapping, event, bytes))
                     .blockLast();
