@@ -37,7 +37,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class NameSpace {
 
     public static final String PREFIX = "shmflux.";
-    static final String CONTROL_SUFFIX = ".ctl";
+    /** Ends the name of every control file. */
+    public static final String CONTROL_SUFFIX = ".ctl";
     static final String TEMP_PREFIX = PREFIX + "tmp.";
     private static final Duration TEMP_GRACE = Duration.ofSeconds(30);
 
@@ -62,17 +63,44 @@ public final class NameSpace {
         }
         synchronized (NameSpace.class) {
             if (instance == null) {
-                NativeAccess.check();
-                String dir = System.getProperty("shmflux.dir", "/dev/shm");
-                if (!Files.isDirectory(Path.of(dir))) {
-                    throw new SharedMemoryException("name-space directory missing: path=" + dir);
-                }
-                NameSpace created = new NameSpace(dir, Libc.getuid());
+                NameSpace created = create();
                 created.reclaimStale();
                 instance = created;
             }
             return instance;
         }
+    }
+
+    /**
+     * {@return a name space that reclaims nothing when created} For tools that must show stale objects
+     * as they are ({@code shmflux list}); {@link #get()} would remove them first.
+     */
+    public static NameSpace withoutReclaim() {
+        NameSpace ns = instance;
+        return ns != null ? ns : create();
+    }
+
+    private static NameSpace create() {
+        NativeAccess.check();
+        String dir = System.getProperty("shmflux.dir", "/dev/shm");
+        if (!Files.isDirectory(Path.of(dir))) {
+            throw new SharedMemoryException("name-space directory missing: path=" + dir);
+        }
+        return new NameSpace(dir, Libc.getuid());
+    }
+
+    /** {@return the scope part of this user's {@code Local\} file names, such as {@code L1000}} */
+    public String localTag() {
+        return scopeTag(ObjectName.Scope.LOCAL);
+    }
+
+    /**
+     * Reclaims one object if no process holds it, by the lifetime protocol (see {@link ControlFile}).
+     *
+     * @return true if it was stale and is gone
+     */
+    public boolean reclaimIfStale(ObjectName name) {
+        return ControlFile.reclaimIfStale(controlPath(name));
     }
 
     public String directory() {
