@@ -98,13 +98,15 @@ class ReadmeTest {
     }
 
     @Test
-    void tryItShowsTheDemoPlaceholderAndThenTheCiTestCommand() throws IOException {
+    void tryItShowsTheDemoCommandAndThenTheCiTestCommand() throws IOException {
         String readme = Files.readString(Path.of("README.md"));
         String tryIt = readme.substring(readme.indexOf("## Try it"));
-        int placeholder = tryIt.indexOf("<!-- demo command: filled in by the samples issue -->");
+        int demo = tryIt.indexOf("```\nmvn -q test-compile exec:exec@demo\n```");
         int testCommand = tryIt.indexOf("```\nmvn verify\n```");
-        assertTrue(placeholder > 0, "demo placeholder missing");
-        assertTrue(testCommand > placeholder, "the test command follows the demo placeholder");
+        assertTrue(demo > 0, "demo command missing");
+        assertTrue(testCommand > demo, "the test command follows the demo command");
+        String pom = Files.readString(Path.of("pom.xml"));
+        assertTrue(pom.contains("<id>demo</id>"), "the pom defines the exec execution the demo command runs");
         String ci = Files.readString(Path.of(".ci/run"));
         assertTrue(Pattern.compile("(?m)^mvn verify$").matcher(ci).find(), ".ci/run runs exactly the README's command");
     }
