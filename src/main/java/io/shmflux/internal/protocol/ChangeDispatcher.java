@@ -27,7 +27,7 @@ public final class ChangeDispatcher {
         void onError(RuntimeException failure);
     }
 
-    private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
 
     private final ChangeLog log;
