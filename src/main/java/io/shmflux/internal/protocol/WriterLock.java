@@ -82,12 +82,6 @@ final class WriterLock {
         }
     }
 
-    /** {@return true if the word names this handle as the owner} */
-    boolean isHeldByStaleOwnerOfThisSlot() {
-        int current = (int) INT.getVolatile(region, WRITER_LOCK_OFFSET);
-        return current != 0 && (current & ~LOCK_CONTENDED) == token;
-    }
-
     void unlock() {
         int previous = (int) INT.getAndSet(region, WRITER_LOCK_OFFSET, 0);
         if ((previous & LOCK_CONTENDED) != 0) {
