@@ -1,0 +1,46 @@
+package io.shmflux.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * CPU time of a process from {@code /proc/PID/task/TID/schedstat} (first field: nanoseconds on a
+ * CPU), which, unlike {@code /proc/PID/stat}, does not tick in 10 ms steps.
+ */
+final class ProcCpu {
+
+    private ProcCpu() {
+    }
+
+    /** {@return the nanoseconds all threads of {@code pid} have run} Threads that ended are not counted. */
+    static long processNanos(long pid) {
+        return sum(pid, null);
+    }
+
+    /** {@return the nanoseconds the threads of {@code pid} whose name starts with {@code prefix} have run} */
+    static long threadNanos(long pid, String prefix) {
+        return sum(pid, prefix);
+    }
+
+    private static long sum(long pid, String prefix) {
+        long total = 0;
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    if (prefix != null && !Files.readString(task.resolve("comm")).startsWith(prefix)) {
+                        continue;
+                    }
+                    String line = Files.readString(task.resolve("schedstat")).trim();
+                    total += Long.parseLong(line.substring(0, line.indexOf(' ')));
+                } catch (IOException | RuntimeException ignored) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/" + pid + "/task: " + e, e);
+        }
+        return total;
+    }
+}
