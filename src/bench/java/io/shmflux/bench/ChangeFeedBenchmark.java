@@ -24,6 +24,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.TreeMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,7 +57,13 @@ public final class ChangeFeedBenchmark {
 
     /** Configuration, from system properties (defaults are the full run). */
     record Config(long samples, long warmup, long paceNanos, long fastPaceNanos, long burstEvents, long burstWarmup,
-                  long idleNanos, Path out) {
+                  long idleNanos, int rounds, Path out) {
+
+        /** {@return this configuration for one round: a share of the samples} */
+        Config round() {
+            return new Config((samples + rounds - 1) / rounds, warmup, paceNanos, fastPaceNanos, burstEvents, burstWarmup,
+                    idleNanos, rounds, out);
+        }
 
         static Config fromProperties() {
             long samples = Long.getLong("bench.samples", 100_000);
@@ -66,6 +74,7 @@ public final class ChangeFeedBenchmark {
                     Long.getLong("bench.burstEvents", 5_000_000),
                     Long.getLong("bench.burstWarmup", Math.min(1_000_000, Long.getLong("bench.burstEvents", 5_000_000))),
                     TimeUnit.SECONDS.toNanos(Long.getLong("bench.idleSeconds", 5)),
+                    Integer.getInteger("bench.rounds", 4),
                     Path.of(System.getProperty("bench.out", "target/benchmarks")));
         }
     }
@@ -88,7 +97,7 @@ public final class ChangeFeedBenchmark {
     }
 
     /** The idle subscriber's CPU. */
-    record Idle(long windowNanos, long processNanos, long changeThreadNanos) {
+    record Idle(long windowNanos, long processNanos, long changeThreadNanos, long changeThreadWakeUps, String topThreads) {
 
         double processPercent() {
             return processNanos * 100.0 / windowNanos;
@@ -115,18 +124,30 @@ public final class ChangeFeedBenchmark {
         Config config = Config.fromProperties();
         Map<String, String> machine = Machine.describe();
         System.out.println("shmflux change-feed benchmark " + RUN + ": " + machine);
-        System.out.printf("samples=%d warmup=%d pace=%dus fastPace=%dus burst=%d (+%d warm-up) idle=%ds%n",
-                config.samples(), config.warmup(), config.paceNanos() / 1000, config.fastPaceNanos() / 1000,
+        System.out.printf("samples=%d in %d rounds, warmup=%d per round, pace=%dus fastPace=%dus burst=%d (+%d warm-up) idle=%ds%n",
+                config.samples(), config.rounds(), config.warmup(), config.paceNanos() / 1000, config.fastPaceNanos() / 1000,
                 config.burstEvents(), config.burstWarmup(), config.idleNanos() / 1_000_000_000);
         try {
-            List<Latency> latencies = new ArrayList<>();
+            // the latency scenarios take turns, in rounds, each with fresh child JVMs, so that load from
+            // elsewhere on the machine, which drifts, is spread over all of them alike
+            Map<String, Latency> merged = new LinkedHashMap<>();
             Idle[] futexIdle = new Idle[1];
-            latencies.add(futex(config, futexIdle));
-            latencies.add(socket(config));
             Idle[] idle = new Idle[1];
-            latencies.add(shmflux(config, ChangeOptions.WaitStrategy.BLOCKING, config.paceNanos(), idle));
-            latencies.add(shmflux(config, ChangeOptions.WaitStrategy.LOW_LATENCY, config.paceNanos(), null));
-            latencies.add(shmflux(config, ChangeOptions.WaitStrategy.LOW_LATENCY, config.fastPaceNanos(), null));
+            Config round = config.round();
+            for (int r = 1; r <= config.rounds(); r++) {
+                boolean last = r == config.rounds();
+                System.out.println("round " + r + " of " + config.rounds() + ": " + round.samples() + " samples each");
+                merge(merged, futex(round, last ? futexIdle : null));
+                merge(merged, socket(round));
+                merge(merged, shmflux(round, ChangeOptions.WaitStrategy.BLOCKING, config.paceNanos(), last ? idle : null));
+                merge(merged, shmflux(round, ChangeOptions.WaitStrategy.LOW_LATENCY, config.paceNanos(), null));
+                merge(merged, shmflux(round, ChangeOptions.WaitStrategy.LOW_LATENCY, config.fastPaceNanos(), null));
+            }
+            List<Latency> latencies = List.copyOf(merged.values());
+            System.out.println("all rounds:");
+            for (Latency l : latencies) {
+                print(l);
+            }
             Burst burst = burst(config);
             Report report = new Report(config, machine, latencies, burst, idle[0], futexIdle[0]);
             report.write(config.out());
@@ -175,11 +196,29 @@ public final class ChangeFeedBenchmark {
     private static Latency latency(String key, String title, long pace, String resultLine) {
         Map<String, String> fields = parse(resultLine);
         Histogram histogram = Latencies.decode(fields.remove("hist"));
-        System.out.printf("  %-34s p50=%8.2fus p99=%8.2fus p99.9=%9.2fus max=%9.2fus n=%d %s%n", title,
-                histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
-                histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3,
-                histogram.getTotalCount(), fields);
-        return new Latency(key, title, pace, histogram, fields);
+        Latency latency = new Latency(key, title, pace, histogram, fields);
+        print(latency);
+        return latency;
+    }
+
+    private static void print(Latency l) {
+        Histogram h = l.histogram();
+        System.out.printf("  %-34s p50=%8.2fus p99=%8.2fus p99.9=%9.2fus max=%9.2fus n=%d %s%n", l.title(),
+                h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3, h.getValueAtPercentile(99.9) / 1e3,
+                h.getMaxValue() / 1e3, h.getTotalCount(), l.details());
+    }
+
+    /** Adds a round's result to the totals: histograms added, counters summed. */
+    private static void merge(Map<String, Latency> merged, Latency round) {
+        Latency total = merged.get(round.key());
+        if (total == null) {
+            merged.put(round.key(), new Latency(round.key(), round.title(), round.paceNanos(), round.histogram().copy(),
+                    new TreeMap<>(round.details())));
+            return;
+        }
+        total.histogram().add(round.histogram());
+        round.details().forEach((k, v) -> total.details().merge(k, v,
+                (a, b) -> Long.toString(Long.parseLong(a) + Long.parseLong(b))));
     }
 
     /** Scenario 3: a raw futex wake between two processes on a word in a /dev/shm file. */
@@ -209,7 +248,9 @@ public final class ChangeFeedBenchmark {
                 });
                 Latency result = latency("futex", "raw futex wake (baseline)", config.paceNanos(), line);
                 result.details().put("wakeSyscalls", Long.toString(wakes[0]));
-                idle[0] = idle(config, child.pid(), "raw futex waiter");
+                if (idle != null) {
+                    idle[0] = idle(config, child.pid(), "raw futex waiter");
+                }
                 child.exit();
                 return result;
             }
@@ -308,15 +349,29 @@ public final class ChangeFeedBenchmark {
     /** Scenario 6: the CPU a subscribed, idle receiver process burns. */
     static Idle idle(Config config, long pid, String what) throws InterruptedException {
         Thread.sleep(1_000); // let the last events and any JIT work settle
+        Map<String, Long> threadsBefore = ProcCpu.perThread(pid);
         long process = ProcCpu.processNanos(pid);
         long thread = ProcCpu.threadNanos(pid, "shmflux-change");
+        long sleeps = ProcCpu.voluntarySwitches(pid, "shmflux-change");
         long start = System.nanoTime();
         TimeUnit.NANOSECONDS.sleep(config.idleNanos());
         long window = System.nanoTime() - start;
-        Idle idle = new Idle(window, ProcCpu.processNanos(pid) - process,
-                ProcCpu.threadNanos(pid, "shmflux-change") - thread);
-        System.out.printf("  idle %s: %.4f%% of a core (shmflux change thread %.4f%%) over %.1f s%n",
-                what, idle.processPercent(), idle.changeThreadPercent(), window / 1e9);
+        long processNanos = ProcCpu.processNanos(pid) - process;
+        long threadNanos = ProcCpu.threadNanos(pid, "shmflux-change") - thread;
+        long wakeUps = ProcCpu.voluntarySwitches(pid, "shmflux-change") - sleeps;
+        Map<String, Long> threadsAfter = ProcCpu.perThread(pid);
+        StringBuilder top = new StringBuilder();
+        threadsAfter.entrySet().stream()
+                .map(e -> Map.entry(e.getKey().substring(0, e.getKey().lastIndexOf('/')),
+                        e.getValue() - threadsBefore.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .limit(6)
+                .forEach(e -> top.append(top.isEmpty() ? "" : ", ").append(e.getKey()).append(' ')
+                        .append(String.format(java.util.Locale.ROOT, "%.3f%%", e.getValue() * 100.0 / window)));
+        Idle idle = new Idle(window, processNanos, threadNanos, wakeUps, top.toString());
+        System.out.printf("  idle %s: %.4f%% of a core (shmflux change thread %.4f%%, %d wake-ups) over %.1f s; top threads: %s%n",
+                what, idle.processPercent(), idle.changeThreadPercent(), wakeUps, window / 1e9, top);
         return idle;
     }
 

@@ -47,6 +47,9 @@ final class Child implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(javaExecutable());
         command.addAll(JVM_OPTIONS);
+        // library settings given to the benchmark (-Dshmflux.*) apply to its children too
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("shmflux.")).sorted()
+                .forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(BenchChild.class.getName());

@@ -24,6 +24,49 @@ final class ProcCpu {
         return sum(pid, prefix);
     }
 
+    /** {@return nanoseconds on a CPU per thread of {@code pid}, keyed "name/tid"} */
+    static java.util.Map<String, Long> perThread(long pid) {
+        java.util.Map<String, Long> threads = new java.util.TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String line = Files.readString(task.resolve("schedstat")).trim();
+                    threads.put(Files.readString(task.resolve("comm")).trim() + "/" + task.getFileName(),
+                            Long.parseLong(line.substring(0, line.indexOf(' '))));
+                } catch (IOException | RuntimeException ignored) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/" + pid + "/task: " + e, e);
+        }
+        return threads;
+    }
+
+    /** {@return the voluntary context switches (sleeps) of the threads of {@code pid} named {@code prefix}...} */
+    static long voluntarySwitches(long pid, String prefix) {
+        long total = 0;
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    if (!Files.readString(task.resolve("comm")).startsWith(prefix)) {
+                        continue;
+                    }
+                    for (String line : Files.readAllLines(task.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:")) {
+                            total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (IOException | RuntimeException ignored) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/" + pid + "/task: " + e, e);
+        }
+        return total;
+    }
+
     private static long sum(long pid, String prefix) {
         long total = 0;
         try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {

@@ -115,7 +115,8 @@ final class Report {
             sep = ",\n";
         }
         b.append("\n  },\n");
-        b.append("  \"config\": {\"samples\": ").append(config.samples()).append(", \"warmup\": ").append(config.warmup())
+        b.append("  \"config\": {\"samples\": ").append(config.samples()).append(", \"rounds\": ").append(config.rounds())
+                .append(", \"warmup_per_round\": ").append(config.warmup())
                 .append(", \"pace_us\": ").append(config.paceNanos() / 1000).append(", \"fast_pace_us\": ")
                 .append(config.fastPaceNanos() / 1000).append(", \"burst_events\": ").append(config.burstEvents())
                 .append(", \"burst_warmup\": ").append(config.burstWarmup()).append(", \"idle_seconds\": ")
@@ -149,7 +150,10 @@ final class Report {
         b.append("  \"idle\": {\"seconds\": ").append(num(idle.windowNanos() / 1e9))
                 .append(", \"process_cpu_percent\": ").append(num(idle.processPercent()))
                 .append(", \"change_thread_cpu_percent\": ").append(num(idle.changeThreadPercent()))
+                .append(", \"change_thread_wake_ups\": ").append(idle.changeThreadWakeUps())
+                .append(", \"top_threads\": ").append(str(idle.topThreads()))
                 .append(", \"raw_futex_waiter_process_cpu_percent\": ").append(num(futexIdle.processPercent()))
+                .append(", \"raw_futex_waiter_top_threads\": ").append(str(futexIdle.topThreads()))
                 .append("},\n");
         b.append("  \"targets\": [");
         sep = "\n";
@@ -176,8 +180,10 @@ final class Report {
                 machine.get("date"), machine.get("nproc"), machine.get("cpu"), machine.get("kernel"),
                 machine.get("jdk"), machine.get("loadavg")));
         b.append(String.format(Locale.ROOT,
-                "One-way latency, sender process → receiver process, one message every %d µs, %,d samples after %,d warm-up:%n%n",
-                config.paceNanos() / 1000, config.samples(), config.warmup()));
+                "One-way latency, sender process → receiver process, one message every %d µs (unless another pace is "
+                        + "shown), %,d samples per scenario in %d rounds; in each round every scenario gets a fresh "
+                        + "receiver JVM and %,d warm-up messages first:%n%n",
+                config.paceNanos() / 1000, config.samples(), config.rounds(), config.warmup()));
         b.append("| scenario | pace | samples | p50 µs | p99 µs | p99.9 µs | max µs |\n");
         b.append("|---|---:|---:|---:|---:|---:|---:|\n");
         for (ChangeFeedBenchmark.Latency l : latencies) {
@@ -195,9 +201,11 @@ final class Report {
                 burst.events(), burst.publishedPerSecond(), burst.delivered(), burst.deliveredPerSecond(),
                 burst.missed(), burst.torn(), burst.orderErrors(), burst.publishOnlyPerSecond()));
         b.append(String.format(Locale.ROOT,
-                "%nIdle BLOCKING subscriber process over %.1f s: %.4f%% of one core (its change thread: %.4f%%); "
-                        + "for comparison, the idle raw-futex receiver JVM (waiting in 100 ms slices): %.4f%%.%n",
-                idle.windowNanos() / 1e9, idle.processPercent(), idle.changeThreadPercent(), futexIdle.processPercent()));
+                "%nIdle BLOCKING subscriber process over %.1f s: %.4f%% of one core; its change thread %.4f%% "
+                        + "(%d wake-ups); busiest threads: %s. For comparison, the idle raw-futex receiver JVM "
+                        + "(waiting in 100 ms slices): %.4f%% (%s).%n",
+                idle.windowNanos() / 1e9, idle.processPercent(), idle.changeThreadPercent(), idle.changeThreadWakeUps(),
+                idle.topThreads(), futexIdle.processPercent(), futexIdle.topThreads()));
         b.append("\n| target | measured | goal | verdict |\n|---|---:|---:|---|\n");
         for (Target t : targets) {
             String value = t.unit().equals("events/s") ? String.format(Locale.ROOT, "%,.0f", t.value())
