@@ -111,6 +111,9 @@ public final class BenchChild {
                 @Override
                 protected void hookOnNext(ChangeEvent event) {
                     long now = System.nanoTime();
+                    if (done.getCount() == 0) {
+                        return; // the sender goes on until it sees the result; the histogram is being sent
+                    }
                     if (event.sequence() > warmup) {
                         Latencies.record(histogram, now - event.timestamp());
                     }

@@ -203,8 +203,8 @@ public final class ChangeFeedBenchmark {
 
     private static void print(Latency l) {
         Histogram h = l.histogram();
-        System.out.printf("  %-34s p50=%8.2fus p99=%8.2fus p99.9=%9.2fus max=%9.2fus n=%d %s%n", l.title(),
-                h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3, h.getValueAtPercentile(99.9) / 1e3,
+        System.out.printf("  %-34s p10=%7.2fus p50=%8.2fus p99=%8.2fus p99.9=%9.2fus max=%9.2fus n=%d %s%n", l.title(),
+                h.getValueAtPercentile(10) / 1e3, h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3, h.getValueAtPercentile(99.9) / 1e3,
                 h.getMaxValue() / 1e3, h.getTotalCount(), l.details());
     }
 
