@@ -52,6 +52,7 @@ public final class ChangeFeedBenchmark {
             + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(4);
     private static final Set<Child> CHILDREN = ConcurrentHashMap.newKeySet();
     private static final Set<Path> TEMP_FILES = ConcurrentHashMap.newKeySet();
+    private static final Set<FileMapping> MAPPINGS = ConcurrentHashMap.newKeySet();
     private static final Duration START_WAIT = Duration.ofSeconds(60);
     private static final Duration RESULT_WAIT = Duration.ofSeconds(120);
 
@@ -164,9 +165,23 @@ public final class ChangeFeedBenchmark {
         }
     }
 
+    /** {@return the mapping, closed by {@link #cleanUp()} too if the run is interrupted} */
+    private static FileMapping tracked(FileMapping mapping) {
+        MAPPINGS.add(mapping);
+        return mapping;
+    }
+
     private static void cleanUp() {
         for (Child child : List.copyOf(CHILDREN)) {
             child.close();
+        }
+        for (FileMapping mapping : List.copyOf(MAPPINGS)) {
+            try {
+                mapping.close(); // idempotent; after a normal run all are closed already
+            } catch (RuntimeException e) {
+                System.err.println("cannot close " + mapping + ": " + e);
+            }
+            MAPPINGS.remove(mapping);
         }
         for (Path file : List.copyOf(TEMP_FILES)) {
             try {
@@ -296,7 +311,7 @@ public final class ChangeFeedBenchmark {
             throws Exception {
         String name = RUN + "-" + strategy + "-" + pace / 1000 + "us";
         long total = config.warmup() + config.samples();
-        try (FileMapping mapping = SharedMemory.create(name, 4096)) {
+        try (FileMapping mapping = tracked(SharedMemory.create(name, 4096))) {
             long[] value = new long[1];
             Consumer<MemorySegment> writer = range -> range.set(ValueLayout.JAVA_LONG, 0, value[0]);
             try (Child child = Child.start("shmflux", name, strategy.name(), Long.toString(config.warmup()),
@@ -377,7 +392,7 @@ public final class ChangeFeedBenchmark {
 
     /** {@return publishes per second into a mapping nobody subscribes to: the publisher's own ceiling} */
     static double publishOnly(Config config, MappingOptions options) {
-        try (FileMapping mapping = SharedMemory.create(RUN + "-publish-only", 4096, options)) {
+        try (FileMapping mapping = tracked(SharedMemory.create(RUN + "-publish-only", 4096, options))) {
             long[] value = new long[1];
             Consumer<MemorySegment> writer = range -> range.set(ValueLayout.JAVA_LONG, 0, value[0]);
             long start = 0;
@@ -399,7 +414,7 @@ public final class ChangeFeedBenchmark {
         String name = RUN + "-burst";
         MappingOptions options = MappingOptions.DEFAULT.withChangeRingCapacity(1 << 20);
         double publishOnly = publishOnly(config, options);
-        try (FileMapping mapping = SharedMemory.create(name, 4096, options)) {
+        try (FileMapping mapping = tracked(SharedMemory.create(name, 4096, options))) {
             long[] value = new long[1];
             Consumer<MemorySegment> writer = range -> range.set(ValueLayout.JAVA_LONG, 0, value[0]);
             try (Child child = Child.start("burst", name, Long.toString(config.burstWarmup()),
