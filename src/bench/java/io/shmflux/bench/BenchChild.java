@@ -1,0 +1,270 @@
+package io.shmflux.bench;
+
+import io.shmflux.Access;
+import io.shmflux.ChangeEvent;
+import io.shmflux.ChangeOptions;
+import io.shmflux.FileMapping;
+import io.shmflux.SharedMemory;
+import io.shmflux.internal.linux.Futex;
+import org.HdrHistogram.Histogram;
+import reactor.core.Disposable;
+import reactor.core.publisher.BaseSubscriber;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The receiving process of each benchmark scenario. It sets up, prints {@code ready}, receives until
+ * the last expected message, prints one {@code result ...} line, and stays alive (idle, still
+ * subscribed) until {@code exit} arrives on stdin or stdin closes (the benchmark died).
+ *
+ * <pre>
+ * shmflux NAME BLOCKING|LOW_LATENCY WARMUP SAMPLES  latency of changes() onNext: nanoTime - event.timestamp()
+ * futex   PATH WARMUP SAMPLES                      latency of a raw futex wake on a word in a /dev/shm file
+ * socket  PATH WARMUP SAMPLES                      latency of a 16-byte Unix-domain-socket message
+ * burst   NAME WARMUP EVENTS                       delivered events/s and missed counts of a publish burst
+ * </pre>
+ */
+public final class BenchChild {
+
+    /**
+     * Futex scenario layout: the notify word ({@code seq << 1 | waiterBit}) at 0; from 64 on, 8 slots for
+     * the writer's timestamps, slot {@code seq % 8} written before the word is swapped to {@code seq}.
+     */
+    static final long WORD_OFFSET = 0;
+    static final long TIMESTAMP_OFFSET = 64;
+    static final int TIMESTAMP_SLOTS = 8;
+    static final long FILE_SIZE = 4096;
+    static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    private static final long MAX_WAIT_MINUTES = 20;
+    private static final CountDownLatch exitRequested = new CountDownLatch(1);
+
+    private BenchChild() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Thread.ofPlatform().daemon().name("stdin").start(BenchChild::watchStdin);
+        switch (args[0]) {
+            case "shmflux" -> shmflux(args[1], ChangeOptions.WaitStrategy.valueOf(args[2]), Long.parseLong(args[3]),
+                    Long.parseLong(args[4]));
+            case "futex" -> futex(Path.of(args[1]), Long.parseLong(args[2]), Long.parseLong(args[3]));
+            case "socket" -> socket(Path.of(args[1]), Long.parseLong(args[2]), Long.parseLong(args[3]));
+            case "burst" -> burst(args[1], Long.parseLong(args[2]), Long.parseLong(args[3]));
+            default -> throw new IllegalArgumentException("unknown role: " + args[0]);
+        }
+        System.out.println("bye");
+        System.exit(0);
+    }
+
+    private static void watchStdin() {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in))) {
+            String line;
+            while ((line = in.readLine()) != null && !line.equals("exit")) {
+                // nothing else is expected
+            }
+        } catch (IOException ignored) {
+            // treat as closed
+        }
+        exitRequested.countDown();
+    }
+
+    private static void awaitExit() throws InterruptedException {
+        exitRequested.await(MAX_WAIT_MINUTES, TimeUnit.MINUTES);
+    }
+
+    /** Waits for {@code done}, or gives up when the benchmark asks to exit or is gone. */
+    private static boolean awaitDone(CountDownLatch done) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(MAX_WAIT_MINUTES);
+        while (!done.await(100, TimeUnit.MILLISECONDS)) {
+            if (exitRequested.getCount() == 0 || System.nanoTime() > deadline) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void shmflux(String name, ChangeOptions.WaitStrategy strategy, long warmup, long samples)
+            throws InterruptedException {
+        Histogram histogram = Latencies.histogram();
+        CountDownLatch done = new CountDownLatch(1);
+        long[] counts = new long[3]; // received, missed, torn
+        // READ_WRITE: a handle that may write the control file sleeps on the futex; a read-only one polls
+        try (FileMapping mapping = SharedMemory.open(name, Access.READ_WRITE)) {
+            BaseSubscriber<ChangeEvent> subscriber = new BaseSubscriber<>() {
+                @Override
+                protected void hookOnNext(ChangeEvent event) {
+                    long now = System.nanoTime();
+                    if (done.getCount() == 0) {
+                        return; // the sender goes on until it sees the result; the histogram is being sent
+                    }
+                    if (event.sequence() > warmup) {
+                        Latencies.record(histogram, now - event.timestamp());
+                    }
+                    counts[0]++;
+                    counts[1] += event.missed();
+                    counts[2] += event.torn() ? 1 : 0;
+                    if (histogram.getTotalCount() >= samples) {
+                        done.countDown();
+                    }
+                }
+            };
+            mapping.changes(ChangeOptions.DEFAULT.withWaitStrategy(strategy)).subscribe(subscriber);
+            System.out.println("ready");
+            if (awaitDone(done)) {
+                // onNext ran on the change thread; the latch orders its writes before these reads
+                System.out.println("result received=" + counts[0] + " missed=" + counts[1] + " torn=" + counts[2]
+                        + " hist=" + Latencies.encode(histogram));
+            }
+            awaitExit(); // idle and still subscribed: the benchmark measures this process's CPU now
+            subscriber.dispose();
+        }
+    }
+
+    private static void futex(Path path, long warmup, long samples) throws Exception {
+        Histogram histogram = Latencies.histogram();
+        long received = 0;
+        long missed = 0;
+        long wakeups = 0;
+        long futileWakeups = 0;
+        try (Arena arena = Arena.ofShared();
+             FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            MemorySegment shared = channel.map(FileChannel.MapMode.READ_WRITE, 0, FILE_SIZE, arena);
+            MemorySegment word = shared.asSlice(WORD_OFFSET, 4);
+            // link the futex downcall now (a wait on a value the word cannot hold returns at once with EAGAIN),
+            // not while the first messages arrive
+            Futex.await(word, -1, 0);
+            System.out.println("ready");
+            int seen = 0;
+            boolean reported = false;
+            // after the result, go on waiting the same way (in 100 ms slices) until told to exit: the
+            // benchmark measures this idle waiter's CPU as the baseline of the idle subscriber's
+            while (exitRequested.getCount() != 0) {
+                if (!reported && histogram.getTotalCount() >= samples) {
+                    reported = true;
+                    System.out.println("result received=" + received + " missed=" + missed + " wakeups=" + wakeups
+                            + " futile=" + futileWakeups + " hist=" + Latencies.encode(histogram));
+                }
+                int value = (int) INT.getVolatile(shared, WORD_OFFSET);
+                int sequence = value >>> 1;
+                if (sequence != seen) {
+                    long now = System.nanoTime();
+                    long timestamp = (long) LONG.getAcquire(shared, timestampOffset(sequence));
+                    if (sequence > warmup && !reported) {
+                        Latencies.record(histogram, now - timestamp);
+                    }
+                    received++;
+                    missed += sequence - seen - 1;
+                    seen = sequence;
+                    continue;
+                }
+                // the handshake of NOTES-futex-and-ffm.md: put the waiter bit on the exact value seen, wait on it
+                int sleeping = value | 1;
+                if (value != sleeping && !INT.compareAndSet(shared, WORD_OFFSET, value, sleeping)) {
+                    continue;
+                }
+                Futex.WaitResult result = Futex.await(word, sleeping, TimeUnit.MILLISECONDS.toNanos(100));
+                wakeups++;
+                if (result == Futex.WaitResult.WOKEN && (int) INT.getVolatile(shared, WORD_OFFSET) >>> 1 == seen) {
+                    futileWakeups++;
+                }
+            }
+        }
+    }
+
+    static long timestampOffset(long sequence) {
+        return TIMESTAMP_OFFSET + (sequence % TIMESTAMP_SLOTS) * 8;
+    }
+
+    private static void socket(Path path, long warmup, long samples) throws Exception {
+        long last = warmup + samples;
+        Histogram histogram = Latencies.histogram();
+        long received = 0;
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(path));
+            System.out.println("ready");
+            try (SocketChannel channel = server.accept()) {
+                ByteBuffer buffer = ByteBuffer.allocateDirect(16);
+                while (received < last) {
+                    buffer.clear();
+                    while (buffer.hasRemaining()) {
+                        if (channel.read(buffer) < 0) {
+                            throw new IllegalStateException("socket closed after " + received + " messages");
+                        }
+                    }
+                    long now = System.nanoTime();
+                    long sequence = buffer.getLong(0);
+                    long timestamp = buffer.getLong(8);
+                    if (sequence > warmup) {
+                        Latencies.record(histogram, now - timestamp);
+                    }
+                    received++;
+                }
+                System.out.println("result received=" + received + " missed=0 hist=" + Latencies.encode(histogram));
+                awaitExit(); // with the connection open: the sender may still be writing
+            }
+        }
+    }
+
+    private static void burst(String name, long warmup, long events) throws InterruptedException {
+        long last = warmup + events;
+        CountDownLatch warm = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        long[] counts = new long[6]; // delivered, missed, torn, first timestamp, last receive time, order errors
+        try (FileMapping mapping = SharedMemory.open(name, Access.READ_WRITE)) {
+            Disposable subscription = mapping.changes().subscribe(new java.util.function.Consumer<>() {
+                long expected = 1;
+
+                @Override
+                public void accept(ChangeEvent event) {
+                    if (event.sequence() != expected + event.missed()) {
+                        counts[5]++;
+                    }
+                    expected = event.sequence() + 1;
+                    if (event.sequence() >= warmup) {
+                        warm.countDown();
+                    }
+                    if (event.sequence() <= warmup) {
+                        return;
+                    }
+                    if (counts[0] == 0) {
+                        counts[3] = event.timestamp();
+                    }
+                    counts[0]++;
+                    counts[1] += event.missed();
+                    counts[2] += event.torn() ? 1 : 0;
+                    if (event.sequence() >= last) {
+                        counts[4] = System.nanoTime();
+                        done.countDown();
+                    }
+                }
+            });
+            System.out.println("ready");
+            if (awaitDone(warm)) {
+                System.out.println("warm");
+                if (awaitDone(done)) {
+                    System.out.println("result delivered=" + counts[0] + " missed=" + counts[1] + " torn=" + counts[2]
+                            + " nanos=" + (counts[4] - counts[3]) + " orderErrors=" + counts[5]);
+                }
+            }
+            awaitExit();
+            subscription.dispose();
+        }
+    }
+}
