@@ -105,13 +105,22 @@ final class ChangeFeed implements ChangeDispatcher.Listener {
         } while (pending != 0);
     }
 
+    /**
+     * Delivers records from the cursor as far as requested. It polls each record's own sequence and
+     * reads the shared sequence counter only when a record is not there, to tell "not published yet"
+     * from "lapped": while a subscriber keeps up, it then touches only the record lines the writer
+     * wrote, not the counter line the writer keeps writing.
+     */
     private void emit() {
-        long published = log.published();
-        while (cursor <= published && sink.requestedFromDownstream() > 0 && !cancelled) {
+        while (sink.requestedFromDownstream() > 0 && !cancelled) {
             ChangeRecord record = log.record(cursor);
             if (record == null) {
+                long published = log.published();
+                if (cursor > published) {
+                    return; // caught up
+                }
                 // lapped: the ring no longer holds this change (or is overwriting it right now)
-                long oldest = Math.max(1, log.published() - log.capacity() + 1);
+                long oldest = Math.max(1, published - log.capacity() + 1);
                 long skip = oldest > cursor ? oldest - cursor : 1;
                 missed += skip;
                 cursor += skip;
@@ -121,9 +130,6 @@ final class ChangeFeed implements ChangeDispatcher.Listener {
                     record.timestamp(), missed, record.torn()));
             missed = 0;
             cursor++;
-            if (cursor > published) {
-                published = log.published();
-            }
         }
     }
 

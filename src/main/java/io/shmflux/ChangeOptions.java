@@ -26,7 +26,7 @@ public record ChangeOptions(Start start, WaitStrategy waitStrategy) {
         /** Sleep in the kernel on a futex: no CPU while idle, a few microseconds of wake-up latency. */
         BLOCKING,
         /**
-         * Poll for a bounded time (50 µs) after each change before sleeping: sub-microsecond latency
+         * Poll for a bounded time (250 µs) after each change before sleeping: sub-microsecond latency
          * for bursts, at the price of CPU while changes keep coming. Never spins without a bound.
          */
         LOW_LATENCY

@@ -28,7 +28,11 @@ public final class ChangeDispatcher {
     }
 
     private static final long SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
+    /**
+     * How long low-latency mode polls after each change before sleeping: longer than typical gaps
+     * between changes of a busy feed, so that the next change finds the thread awake.
+     */
+    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(250);
 
     private final ChangeLog log;
     private final String threadName;
@@ -124,13 +128,16 @@ public final class ChangeDispatcher {
         }
     }
 
+    /**
+     * Polls for a bounded time. No {@code Thread.onSpinWait()}: on the 2-vCPU VMs measured, the PAUSE
+     * it issues got the polling vCPU descheduled (p10 latency 10 µs with it, 1 µs without).
+     */
     private boolean spinUntilChange(long seen) {
         long deadline = System.nanoTime() + SPIN_NANOS;
         while (System.nanoTime() - deadline < 0) {
             if (log.published() != seen || closed) {
                 return true;
             }
-            Thread.onSpinWait();
         }
         return false;
     }
