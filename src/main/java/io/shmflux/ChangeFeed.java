@@ -115,11 +115,17 @@ final class ChangeFeed implements ChangeDispatcher.Listener {
         while (sink.requestedFromDownstream() > 0 && !cancelled) {
             ChangeRecord record = log.record(cursor);
             if (record == null) {
+                // not written yet, or lapped: the counter tells which, and once it says the change is
+                // published, its record is visible (records are written before the counter moves)
                 long published = log.published();
                 if (cursor > published) {
                     return; // caught up
                 }
+                record = log.record(cursor);
+            }
+            if (record == null) {
                 // lapped: the ring no longer holds this change (or is overwriting it right now)
+                long published = log.published();
                 long oldest = Math.max(1, published - log.capacity() + 1);
                 long skip = oldest > cursor ? oldest - cursor : 1;
                 missed += skip;
