@@ -106,24 +106,12 @@ public final class NamedEvent extends Waitable {
 
     /** Signals the event (Win32 {@code SetEvent}). */
     public void set() {
-        SyncHandle handle = words.handle();
-        handle.enter();
-        try {
-            words.set();
-        } finally {
-            handle.exit();
-        }
+        words.handle().run(words::set);
     }
 
     /** Makes the event not signaled (Win32 {@code ResetEvent}). */
     public void reset() {
-        SyncHandle handle = words.handle();
-        handle.enter();
-        try {
-            words.reset();
-        } finally {
-            handle.exit();
-        }
+        words.handle().run(words::reset);
     }
 
     /**

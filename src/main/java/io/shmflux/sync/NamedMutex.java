@@ -136,24 +136,12 @@ public final class NamedMutex extends Waitable {
      * @throws io.shmflux.HandleClosedException if the handle is closed
      */
     public void unlock() {
-        SyncHandle handle = words.handle();
-        handle.enter();
-        try {
-            words.unlock();
-        } finally {
-            handle.exit();
-        }
+        words.handle().run(words::unlock);
     }
 
     /** {@return true if the calling thread owns the mutex} */
     public boolean isHeldByCurrentThread() {
-        SyncHandle handle = words.handle();
-        handle.enter();
-        try {
-            return words.isHeldByCurrentThread();
-        } finally {
-            handle.exit();
-        }
+        return words.handle().call(words::isHeldByCurrentThread);
     }
 
     /**

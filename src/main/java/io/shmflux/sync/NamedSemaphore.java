@@ -120,13 +120,7 @@ public final class NamedSemaphore extends Waitable {
      * @throws io.shmflux.InvalidParameterException if {@code n} is 0 or negative
      */
     public int release(int n) {
-        SyncHandle handle = words.handle();
-        handle.enter();
-        try {
-            return words.release(n);
-        } finally {
-            handle.exit();
-        }
+        return words.handle().call(() -> words.release(n));
     }
 
     /**

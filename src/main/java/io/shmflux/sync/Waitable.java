@@ -118,13 +118,7 @@ public abstract sealed class Waitable implements AutoCloseable permits NamedMute
 
     /** Runs a wait inside enter/exit of the handle. */
     WaitResult awaitOne(Duration timeout) {
-        SyncHandle handle = handle();
-        handle.enter();
-        try {
-            return Waits.awaitOne(newAttempt(), timeout);
-        } finally {
-            handle.exit();
-        }
+        return handle().call(() -> Waits.awaitOne(newAttempt(), timeout));
     }
 
     @Override

@@ -98,6 +98,26 @@ public final class SyncHandle implements AutoCloseable {
         }
     }
 
+    /** Runs {@code call} between {@link #enter()} and {@link #exit()}. */
+    public void run(Runnable call) {
+        enter();
+        try {
+            call.run();
+        } finally {
+            exit();
+        }
+    }
+
+    /** {@return what {@code call} returns}, run between {@link #enter()} and {@link #exit()} */
+    public <T> T call(java.util.function.Supplier<T> call) {
+        enter();
+        try {
+            return call.get();
+        } finally {
+            exit();
+        }
+    }
+
     /** Throws {@link HandleClosedException} if {@link #close()} was called (checked by waits at every slice). */
     public void checkOpen() {
         if (!isOpen()) {
