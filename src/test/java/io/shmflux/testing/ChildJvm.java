@@ -1,11 +1,12 @@
 package io.shmflux.testing;
 
-import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 
 /**
@@ -34,18 +36,16 @@ public final class ChildJvm implements AutoCloseable {
     private final Writer stdin;
     private final String label;
 
-    private ChildJvm(Process process, String label) {
+    private ChildJvm(Process process, String label, Path out, Path err) {
         this.process = process;
         this.label = label;
         this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-        Thread out = new Thread(() -> pump(new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8)), true), "child-stdout-" + process.pid());
-        Thread err = new Thread(() -> pump(new BufferedReader(new InputStreamReader(process.getErrorStream(),
-                StandardCharsets.UTF_8)), false), "child-stderr-" + process.pid());
-        out.setDaemon(true);
-        err.setDaemon(true);
-        out.start();
-        err.start();
+        Thread stdout = new Thread(() -> follow(out, true), "child-stdout-" + process.pid());
+        Thread stderrFollower = new Thread(() -> follow(err, false), "child-stderr-" + process.pid());
+        stdout.setDaemon(true);
+        stderrFollower.setDaemon(true);
+        stdout.start();
+        stderrFollower.start();
     }
 
     /** Starts {@code main} in a new JVM with {@code --enable-native-access=ALL-UNNAMED}. */
@@ -71,9 +71,16 @@ public final class ChildJvm implements AutoCloseable {
         command.add(main.getName());
         command.addAll(List.of(args));
         try {
-            Process process = new ProcessBuilder(command).start();
+            // output goes to files, not pipes: when a child exits, the JDK swaps its pipe streams under a
+            // concurrent reader, which can then lose the child's last lines ("Stream closed")
+            Path out = Files.createTempFile("shmflux-child-", ".out");
+            Path err = Files.createTempFile("shmflux-child-", ".err");
+            out.toFile().deleteOnExit();
+            err.toFile().deleteOnExit();
+            Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
+                    .start();
             STARTED.add(process.pid());
-            return new ChildJvm(process, main.getSimpleName());
+            return new ChildJvm(process, main.getSimpleName(), out, err);
         } catch (IOException e) {
             throw new IllegalStateException("cannot start child JVM: " + command, e);
         }
@@ -88,18 +95,59 @@ public final class ChildJvm implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    private void pump(BufferedReader reader, boolean out) {
-        try (reader) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                if (out) {
-                    lines.add(line);
-                } else {
-                    stderr.append(line).append('\n');
+    /**
+     * Follows a growing output file line by line until the child has exited and everything it wrote is
+     * read. Polls with a short back-off (50 µs after output, up to 2 ms when quiet): bounded, never a
+     * busy spin.
+     */
+    private void follow(Path file, boolean out) {
+        try (InputStream in = Files.newInputStream(file)) {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            byte[] buffer = new byte[8192];
+            long pause = 50_000;
+            boolean exited = false;
+            while (true) {
+                int n = in.read(buffer);
+                if (n > 0) {
+                    for (int i = 0; i < n; i++) {
+                        if (buffer[i] == '\n') {
+                            emit(line.toString(StandardCharsets.UTF_8), out);
+                            line.reset();
+                        } else {
+                            line.write(buffer[i]);
+                        }
+                    }
+                    pause = 50_000;
+                    continue;
+                }
+                if (exited) {
+                    if (line.size() > 0) {
+                        emit(line.toString(StandardCharsets.UTF_8), out);
+                    }
+                    return;
+                }
+                exited = !process.isAlive(); // one more read after exit picks up the last bytes
+                if (!exited) {
+                    LockSupport.parkNanos(pause);
+                    pause = Math.min(pause * 2, 2_000_000);
                 }
             }
         } catch (IOException ignored) {
-            // the child is gone
+            // the file is gone: nothing more to read
+        } finally {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // deleteOnExit will try again
+            }
+        }
+    }
+
+    private void emit(String line, boolean out) {
+        if (out) {
+            lines.add(line);
+        } else {
+            stderr.append(line).append('\n');
         }
     }
 
