@@ -101,7 +101,7 @@ class CrossProcessChangeFeedTest {
                 assertTrue(m.matches());
                 assertEquals(readsPerReader, Long.parseLong(m.group(1)));
                 assertEquals(0, Long.parseLong(m.group(2)), "torn snapshots");
-                assertTrue(Long.parseLong(m.group(3)) > 1000,
+                assertTrue(Long.parseLong(m.group(3)) > 100,
                         "the reader must have raced the writer: distinct values seen=" + m.group(3));
             }
             readerA.awaitBye(LONG_WAIT);
