@@ -26,8 +26,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  +---------------------------------------------------------------+
  *  |            Notify Word: changes&lt;&lt;1 | waiter bit (futex)       |  64  own cache line
  *  +---------------------------------------------------------------+
- *  |                     Sleeping Subscribers                      |  68
- *  +---------------------------------------------------------------+
  *  |        Writer Lock: holder slot + 1 | contended bit 31       |  128 own cache line
  *  +---------------------------------------------------------------+
  *  |                        Lock Owner PID                         |  132
@@ -38,6 +36,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  |         Torn Range: Offset, Length, Sequence (3 x 64)         |  224
  *  +---------------------------------------------------------------+
  *  |            Ring Capacity             |     Holder Slots       |  256
+ *  +---------------------------------------------------------------+
+ *  |                     Sleeping Subscribers                      |  264
  *  +---------------------------------------------------------------+
  *  |          Holder table: Holder Slots x (PID 64 bits)          ...  320
  *  +---------------------------------------------------------------+
@@ -59,7 +59,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *     <td>lock holder</td><td>opaque store + store-store fence (odd), release (even); readers acquire</td></tr>
  * <tr><td>64</td><td>4</td><td>notify word: (changes &amp; 0x7fffffff) &lt;&lt; 1 | waiter bit</td>
  *     <td>writer (getAndSet), sleeping subscriber (CAS of the bit)</td><td>volatile; futex</td></tr>
- * <tr><td>68</td><td>4</td><td>sleeping subscribers (diagnostics)</td><td>subscribers</td><td>getAndAdd</td></tr>
  * <tr><td>128</td><td>4</td><td>writer lock: 0 free, else owner's holder slot + 1, bit 31 = waiters</td>
  *     <td>writers</td><td>CAS, getAndSet; futex</td></tr>
  * <tr><td>132</td><td>4</td><td>lock owner pid (diagnostics)</td><td>lock holder</td><td>plain</td></tr>
@@ -71,6 +70,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *     <td>lock holder, while the sequence is odd</td><td>plain; readers read it inside their seqlock read</td></tr>
  * <tr><td>256</td><td>4</td><td>ring capacity (power of two)</td><td>creator</td><td>plain</td></tr>
  * <tr><td>260</td><td>4</td><td>holder slots</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>264</td><td>4</td><td>sleeping subscribers (diagnostics; off the notify word's line, so a waking
+ *     subscriber does not pull that line back from the writer)</td><td>subscribers</td><td>getAndAdd</td></tr>
  * <tr><td>320</td><td>8 / slot</td><td>holder table: pid of the handle in each slot, 0 if free</td>
  *     <td>the slot's owner</td><td>plain; the slot's liveness is an OFD lock, not this pid</td></tr>
  * <tr><td>ring</td><td>64 / record</td><td>change record for change {@code n} at index {@code (n - 1) & (capacity - 1)}</td>
@@ -85,8 +86,7 @@ public final class ChangeLogDescriptor {
             JAVA_LONG.withName("sequence"),
             MemoryLayout.paddingLayout(56),
             JAVA_INT.withName("notify"),
-            JAVA_INT.withName("sleepers"),
-            MemoryLayout.paddingLayout(56),
+            MemoryLayout.paddingLayout(60),
             JAVA_INT.withName("writerLock"),
             JAVA_INT.withName("lockOwnerPid"),
             JAVA_LONG.withName("recovered"),
@@ -101,7 +101,8 @@ public final class ChangeLogDescriptor {
             MemoryLayout.paddingLayout(8),
             JAVA_INT.withName("ringCapacity"),
             JAVA_INT.withName("holderSlots"),
-            MemoryLayout.paddingLayout(56));
+            JAVA_INT.withName("sleepers"),
+            MemoryLayout.paddingLayout(52));
 
     public static final StructLayout RECORD = MemoryLayout.structLayout(
             JAVA_LONG.withName("sequence"),

@@ -79,27 +79,38 @@ public final class Futex {
      *                     shmflux is bounded)
      */
     public static WaitResult await(MemorySegment word, int expected, long timeoutNanos) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
+        Scratch scratch = SCRATCH.get();
+        try {
             long timeout = 0;
             if (timeoutNanos >= 0) {
-                MemorySegment ts = arena.allocate(TIMESPEC);
-                ts.set(JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
-                ts.set(JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
-                timeout = ts.address();
+                scratch.timespec.set(JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
+                scratch.timespec.set(JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
+                timeout = scratch.timespec.address();
             }
-            long result = (long) syscall6.invokeExact(state, Libc.SYS_FUTEX, word.address(), FUTEX_WAIT,
+            long result = (long) syscall6.invokeExact(scratch.callState, Libc.SYS_FUTEX, word.address(), FUTEX_WAIT,
                     (long) expected, timeout, 0L, 0L);
             if (result == 0) {
                 return WaitResult.WOKEN;
             }
-            return outcome("futex(FUTEX_WAIT)", (int) ERRNO.get(state, 0L));
+            return outcome("futex(FUTEX_WAIT)", (int) ERRNO.get(scratch.callState, 0L));
         } catch (SharedMemoryException e) {
             throw e;
         } catch (Throwable t) {
             throw new SharedMemoryException("futex wait failed: cause=" + t, t);
         }
     }
+
+    /**
+     * Each thread's call-state and timespec buffers, allocated once: a wait allocates nothing, so the
+     * path back from a wake-up is as short as it can be.
+     */
+    private record Scratch(MemorySegment callState, MemorySegment timespec) {
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> {
+        Arena arena = Arena.ofAuto();
+        return new Scratch(arena.allocate(CALL_STATE), arena.allocate(TIMESPEC));
+    });
 
     /** Wakes up to {@code count} waiters on the word (FUTEX_WAKE). {@return how many were woken} */
     public static int wake(MemorySegment word, int count) {

@@ -14,7 +14,6 @@ class ChangeLogDescriptorTest {
     void theDocumentedOffsetsAreTheLayoutsOffsets() {
         assertEquals(0, SEQUENCE_OFFSET);
         assertEquals(64, NOTIFY_OFFSET);
-        assertEquals(68, SLEEPERS_OFFSET);
         assertEquals(128, WRITER_LOCK_OFFSET);
         assertEquals(132, LOCK_OWNER_PID_OFFSET);
         assertEquals(136, RECOVERED_OFFSET);
@@ -27,6 +26,7 @@ class ChangeLogDescriptorTest {
         assertEquals(240, TORN_SEQUENCE_OFFSET);
         assertEquals(256, RING_CAPACITY_OFFSET);
         assertEquals(260, HOLDER_SLOTS_OFFSET);
+        assertEquals(264, SLEEPERS_OFFSET);
         assertEquals(320, HOLDER_TABLE_OFFSET);
     }
 
