@@ -120,7 +120,7 @@ public final class EventWords {
         return new Attempt(stateSeen & ~SIGNALED_BIT, false);
     }
 
-    private final class Attempt implements WaitAttempt {
+    private final class Attempt extends HandleAttempt {
 
         private final int sequence;
         private final boolean signaledCounts;
@@ -128,6 +128,7 @@ public final class EventWords {
         int satisfiedBy;
 
         Attempt(int sequence, boolean signaledCounts) {
+            super(handle);
             this.sequence = sequence;
             this.signaledCounts = signaledCounts;
         }
@@ -176,16 +177,6 @@ public final class EventWords {
                     && Words.get(region, WAITERS_OFFSET) > 0) {
                 Futex.wake(word, 1);
             }
-        }
-
-        @Override
-        public String describe() {
-            return handle.describe();
-        }
-
-        @Override
-        public void checkOpen() {
-            handle.checkOpen();
         }
     }
 

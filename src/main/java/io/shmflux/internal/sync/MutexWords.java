@@ -130,9 +130,13 @@ public final class MutexWords {
         return w == 0 ? "none" : "another process (token 0x" + Integer.toHexString(w) + ")";
     }
 
-    private final class Attempt implements WaitAttempt {
+    private final class Attempt extends HandleAttempt {
 
         private boolean slept;
+
+        Attempt() {
+            super(handle);
+        }
 
         @Override
         public @Nullable WaitResult tryAcquire() {
@@ -209,16 +213,6 @@ public final class MutexWords {
                     return;
                 }
             }
-        }
-
-        @Override
-        public String describe() {
-            return handle.describe();
-        }
-
-        @Override
-        public void checkOpen() {
-            handle.checkOpen();
         }
     }
 }

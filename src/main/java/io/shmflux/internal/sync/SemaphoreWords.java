@@ -112,7 +112,11 @@ public final class SemaphoreWords {
         return new Attempt();
     }
 
-    private final class Attempt implements WaitAttempt {
+    private final class Attempt extends HandleAttempt {
+
+        Attempt() {
+            super(handle);
+        }
 
         @Override
         public @Nullable WaitResult tryAcquire() {
@@ -148,16 +152,6 @@ public final class SemaphoreWords {
             if (Words.get(region, COUNT_OFFSET) > 0 && Words.get(region, WAITERS_OFFSET) > 0) {
                 Futex.wake(word, 1);
             }
-        }
-
-        @Override
-        public String describe() {
-            return handle.describe();
-        }
-
-        @Override
-        public void checkOpen() {
-            handle.checkOpen();
         }
     }
 }
