@@ -152,11 +152,6 @@ public final class ChangeDispatcher {
         listeners.clear();
     }
 
-    /** {@return the listeners now registered} */
-    public int listenerCount() {
-        return listeners.size();
-    }
-
     /**
      * Stops the thread and closes every listener. Idempotent. Waits (bounded) for the thread to end,
      * so that the object is released deterministically, unless the caller is on a thread that must
