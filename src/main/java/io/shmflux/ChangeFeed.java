@@ -1,147 +1,194 @@
 package io.shmflux;
 
+import io.shmflux.internal.protocol.ChangeCursor;
 import io.shmflux.internal.protocol.ChangeDispatcher;
 import io.shmflux.internal.protocol.ChangeLog;
 import io.shmflux.internal.protocol.ChangeRecord;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Operators;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One subscriber's feed of changes: a cursor into the change ring, drained only as far as the
- * subscriber requested. The dispatcher thread and the subscriber's {@code request} calls both drain;
- * a work-in-progress counter lets one of them at a time do it. Nothing is buffered: events are read
- * from the ring when demanded, so a slow subscriber costs no memory and is lapped instead, which the
- * next event reports in {@link ChangeEvent#missed()}.
+ * The Reactor side of a change feed: a {@link ChangeCursor} drained only as far as the subscriber
+ * requested. The cursor does the ring arithmetic; this class only turns it into Reactive Streams
+ * signals.
+ *
+ * <h2>Subscribing</h2>
+ * <ol>
+ * <li>Hold the object; fix the cursor's starting point (and claim a back-pressure slot). This happens
+ *     before {@code onSubscribe}, so that every change published after any callback of the subscriber
+ *     ran ({@code doOnSubscribe} included) is delivered or counted in {@code missed}.</li>
+ * <li>{@code onSubscribe}.</li>
+ * <li>Register with the handle's change thread, then drain once: changes published since step 1 are
+ *     already in the ring.</li>
+ * </ol>
+ * The change thread and the subscriber's {@code request} calls both drain; a work-in-progress counter
+ * lets one of them at a time do it. Nothing is buffered: events are read from the ring when demanded.
  */
-final class ChangeFeed implements ChangeDispatcher.Listener {
+final class ChangeFeed extends Flux<ChangeEvent> {
 
     private final ChangeLog log;
     private final ChangeDispatcher dispatcher;
     private final ObjectReference object;
-    private final boolean lowLatency;
-    private final FluxSink<ChangeEvent> sink;
-    private final AtomicInteger wip = new AtomicInteger();
-    private volatile boolean closing;
-    private volatile @Nullable RuntimeException failure;
-    private volatile boolean cancelled;
-    private boolean terminated;
-    private long cursor;
-    private long missed;
+    private final ChangeOptions options;
+    private final String describedAs;
 
-    private ChangeFeed(ChangeLog log, ChangeDispatcher dispatcher, ObjectReference object, ChangeOptions options,
-                       FluxSink<ChangeEvent> sink) {
+    ChangeFeed(ChangeLog log, ChangeDispatcher dispatcher, ObjectReference object, ChangeOptions options,
+               String describedAs) {
         this.log = log;
         this.dispatcher = dispatcher;
         this.object = object;
-        this.lowLatency = options.waitStrategy() == ChangeOptions.WaitStrategy.LOW_LATENCY;
-        this.sink = sink;
-        long published = log.published();
-        this.cursor = options.start() == ChangeOptions.Start.NOW ? published + 1
-                : Math.max(1, published - log.capacity() + 1);
-    }
-
-    static Flux<ChangeEvent> flux(ChangeLog log, ChangeDispatcher dispatcher, ObjectReference object,
-                                  ChangeOptions options, String describedAs) {
-        return Flux.create(sink -> {
-            if (!object.retain()) {
-                sink.error(new HandleClosedException("mapping closed: object=" + describedAs));
-                return;
-            }
-            ChangeFeed feed = new ChangeFeed(log, dispatcher, object, options, sink);
-            sink.onRequest(n -> feed.drain());
-            sink.onDispose(() -> {
-                feed.cancelled = true;
-                feed.drain();
-            });
-            dispatcher.add(feed, feed.lowLatency);
-            feed.drain();
-        }, FluxSink.OverflowStrategy.ERROR);
+        this.options = options;
+        this.describedAs = describedAs;
     }
 
     @Override
-    public void onPublished() {
-        drain();
-    }
-
-    @Override
-    public void onClose() {
-        closing = true;
-        drain();
-    }
-
-    @Override
-    public void onError(RuntimeException failure) {
-        this.failure = failure;
-        closing = true;
-        drain();
-    }
-
-    private void drain() {
-        if (wip.getAndIncrement() != 0) {
+    public void subscribe(CoreSubscriber<? super ChangeEvent> actual) {
+        if (!object.retain()) {
+            Operators.error(actual, new HandleClosedException("mapping closed: object=" + describedAs));
             return;
         }
-        int pending = 1;
-        do {
-            if (!terminated) {
-                if (cancelled) {
-                    terminate();
-                } else {
-                    emit();
-                    if (closing) {
-                        terminate();
-                        RuntimeException failed = failure;
-                        if (failed != null) {
-                            sink.error(new SharedMemoryException("change thread failed: cause=" + failed, failed));
-                        } else {
-                            sink.complete();
-                        }
-                    }
-                }
-            }
-            pending = wip.addAndGet(-pending);
-        } while (pending != 0);
-    }
-
-    /**
-     * Delivers records from the cursor as far as requested. It polls each record's own sequence and
-     * reads the shared sequence counter only when a record is not there, to tell "not published yet"
-     * from "lapped": while a subscriber keeps up, it then touches only the record lines the writer
-     * wrote, not the counter line the writer keeps writing.
-     */
-    private void emit() {
-        while (sink.requestedFromDownstream() > 0 && !cancelled) {
-            ChangeRecord record = log.record(cursor);
-            if (record == null) {
-                // not written yet, or lapped: the counter tells which, and once it says the change is
-                // published, its record is visible (records are written before the counter moves)
-                long published = log.published();
-                if (cursor > published) {
-                    return; // caught up
-                }
-                record = log.record(cursor);
-            }
-            if (record == null) {
-                // lapped: the ring no longer holds this change (or is overwriting it right now)
-                long published = log.published();
-                long oldest = Math.max(1, published - log.capacity() + 1);
-                long skip = oldest > cursor ? oldest - cursor : 1;
-                missed += skip;
-                cursor += skip;
-                continue;
-            }
-            sink.next(new ChangeEvent(record.sequence(), record.offset(), record.length(), record.writerPid(),
-                    record.timestamp(), missed, record.torn()));
-            missed = 0;
-            cursor++;
+        ChangeCursor cursor;
+        try {
+            ChangeCursor.Start start = switch (options.start()) {
+                case NOW -> ChangeCursor.Start.NOW;
+                case OLDEST -> ChangeCursor.Start.OLDEST;
+                case AFTER -> ChangeCursor.Start.AFTER;
+            };
+            cursor = new ChangeCursor(log, start, options.startAfter(),
+                    options.overflow() == ChangeOptions.Overflow.BACK_PRESSURE);
+        } catch (RuntimeException e) {
+            object.release();
+            Operators.error(actual, e);
+            return;
         }
+        Feed feed = new Feed(actual, cursor, options.waitStrategy() == ChangeOptions.WaitStrategy.LOW_LATENCY);
+        actual.onSubscribe(feed);
+        dispatcher.add(feed, feed.lowLatency);
+        feed.drain();
     }
 
-    private void terminate() {
-        terminated = true;
-        dispatcher.remove(this, lowLatency);
-        object.release();
+    /** One subscription. */
+    private final class Feed implements Subscription, ChangeDispatcher.Listener {
+
+        private final CoreSubscriber<? super ChangeEvent> actual;
+        private final ChangeCursor cursor;
+        private final boolean lowLatency;
+        private final AtomicInteger wip = new AtomicInteger();
+        private final AtomicLong requested = new AtomicLong();
+        private volatile boolean closing;
+        private volatile @Nullable RuntimeException failure;
+        private volatile boolean cancelled;
+        private boolean terminated;
+
+        Feed(CoreSubscriber<? super ChangeEvent> actual, ChangeCursor cursor, boolean lowLatency) {
+            this.actual = actual;
+            this.cursor = cursor;
+            this.lowLatency = lowLatency;
+        }
+
+        @Override
+        public void request(long n) {
+            if (Operators.validate(n)) {
+                requested.getAndUpdate(r -> Operators.addCap(r, n));
+                drain();
+            }
+        }
+
+        @Override
+        public void cancel() {
+            cancelled = true;
+            drain();
+        }
+
+        @Override
+        public void onPublished() {
+            drain();
+        }
+
+        @Override
+        public void onClose() {
+            closing = true;
+            drain();
+        }
+
+        @Override
+        public void onError(RuntimeException failure) {
+            this.failure = failure;
+            closing = true;
+            drain();
+        }
+
+        void drain() {
+            if (wip.getAndIncrement() != 0) {
+                return;
+            }
+            int pending = 1;
+            do {
+                if (!terminated) {
+                    step();
+                }
+                pending = wip.addAndGet(-pending);
+            } while (pending != 0);
+        }
+
+        private void step() {
+            if (cancelled) {
+                terminate();
+                return;
+            }
+            try {
+                emit();
+            } catch (RuntimeException e) {
+                terminate();
+                actual.onError(e);
+                return;
+            }
+            if (cancelled) {
+                terminate();
+            } else if (cursor.ended()) {
+                terminate();
+                actual.onComplete();
+            } else if (closing) {
+                terminate();
+                RuntimeException failed = failure;
+                if (failed != null) {
+                    actual.onError(new SharedMemoryException("change thread failed: cause=" + failed, failed));
+                } else {
+                    actual.onComplete();
+                }
+            }
+        }
+
+        /** Delivers changes from the cursor as far as requested. */
+        private void emit() {
+            while (requested.get() > 0 && !cancelled) {
+                ChangeRecord record = cursor.poll();
+                if (record == null) {
+                    break;
+                }
+                if (requested.get() != Long.MAX_VALUE) {
+                    requested.decrementAndGet();
+                }
+                actual.onNext(new ChangeEvent(record.sequence(), record.offset(), record.length(), record.writerPid(),
+                        record.timestamp(), cursor.missed(), record.torn()));
+            }
+            cursor.drainEnded();
+        }
+
+        private void terminate() {
+            terminated = true;
+            dispatcher.remove(this, lowLatency);
+            try {
+                cursor.close();
+            } finally {
+                object.release();
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@ import org.jspecify.annotations.Nullable;
 import io.shmflux.internal.protocol.ChangeDispatcher;
 import io.shmflux.internal.protocol.ChangeLog;
 import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -185,6 +186,18 @@ public final class FileMapping implements AutoCloseable {
      * {@linkplain ChangeEvent#torn() torn}, and the exception is rethrown. If the process dies inside
      * {@code writer}, the next process to write, read or wait finishes the change, flagged torn.
      *
+     * <p>{@code writer} must not call {@code publish}, {@code read}, {@code snapshot} or
+     * {@code completeChanges} of the same object (through any handle): such a call throws
+     * {@link ReentrantChangeException} at once, and the outer change goes on. Other threads that read
+     * the object meanwhile wait for the change to end.
+     *
+     * <p>If a {@link ChangeOptions.Overflow#BACK_PRESSURE} subscriber (in any process) has not yet
+     * taken the change whose ring record this one overwrites, {@code publish} first waits for it,
+     * asleep, holding the object's writer lock (other publishers queue behind; readers and other
+     * subscribers go on). If it waits longer than the object's publish timeout
+     * ({@link MappingOptions#withPublishTimeout}) it throws {@link PublishTimeoutException}: nothing
+     * was published and {@code writer} did not run.
+     *
      * {@snippet :
      * long sequence = mapping.publish(0, 16, range -> {
      *     range.set(ValueLayout.JAVA_LONG, 0, price);
@@ -193,8 +206,11 @@ public final class FileMapping implements AutoCloseable {
      * }
      *
      * @return the change's sequence number
-     * @throws InvalidParameterException if the range is outside the object
-     * @throws AccessDeniedException     if this handle is not {@link Access#READ_WRITE}
+     * @throws InvalidParameterException  if the range is outside the object
+     * @throws AccessDeniedException      if this handle is not {@link Access#READ_WRITE}
+     * @throws ReentrantChangeException   if called inside a writer of this object on its thread
+     * @throws PublishTimeoutException    if a live back-pressure subscriber held it back too long
+     * @throws ChangesCompletedException  after {@link #completeChanges()}
      */
     public long publish(long offset, long length, Consumer<MemorySegment> writer) {
         Objects.requireNonNull(writer, "writer");
@@ -267,10 +283,42 @@ public final class FileMapping implements AutoCloseable {
         return read.value();
     }
 
-    /** {@return the sequence of the latest published change, 0 if none} */
+    /**
+     * {@return the sequence of the latest published change, 0 if none} After
+     * {@link #completeChanges()} this is the end marker's sequence.
+     */
     public long sequence() {
         ensureOpen();
         return protocol().log().published();
+    }
+
+    /**
+     * Ends the object's change stream, for every process: every feed, in every process, completes
+     * after delivering every change published before; a feed subscribed later replays what its
+     * {@link ChangeOptions#start()} asks for and then completes; a later {@code publish} (through any
+     * handle) throws {@link ChangesCompletedException}. The end is recorded as an end marker that
+     * takes the next sequence number and is never delivered as a change. Idempotent.
+     *
+     * @return the end marker's sequence
+     * @throws AccessDeniedException if this handle is not {@link Access#READ_WRITE}
+     */
+    public long completeChanges() {
+        ensureOpen();
+        if (access != Access.READ_WRITE) {
+            throw new AccessDeniedException("completeChanges needs write access: object=" + describe()
+                    + ", handleAccess=" + access);
+        }
+        return protocol().log().complete();
+    }
+
+    /**
+     * {@return how many change records the object's ring holds} Set by whoever created the object
+     * ({@link MappingOptions#withChangeRingCapacity}); opening an existing object, with
+     * {@code createOrOpen} too, keeps it.
+     */
+    public int changeRingCapacity() {
+        ensureOpen();
+        return protocol().log().capacity();
     }
 
     /** {@return every change published after subscribing}; see {@link #changes(ChangeOptions)} */
@@ -282,7 +330,13 @@ public final class FileMapping implements AutoCloseable {
      * {@return a feed of published changes, from every process} Events arrive in sequence order, each
      * at most once, as far as the subscriber {@linkplain org.reactivestreams.Subscription#request
      * requested}: nothing is buffered. A subscriber more than the change ring's capacity behind is
-     * lapped: the next event it gets says in {@link ChangeEvent#missed()} how many it lost.
+     * lapped: the next event it gets says in {@link ChangeEvent#missed()} how many it lost, unless it
+     * asked for {@link ChangeOptions.Overflow#BACK_PRESSURE}.
+     *
+     * <p>The feed's starting point is fixed when it is subscribed, before any callback of the
+     * subscriber runs ({@code onSubscribe}, {@code doOnSubscribe}): every change published after one
+     * of them ran is delivered or counted in {@code missed}. After {@link #completeChanges()} the feed
+     * completes.
      *
      * <p>Events are emitted on this handle's change thread (one per handle, a daemon named
      * {@code shmflux-changes-...}, sleeping in the kernel while idle) or on the thread that requests
@@ -293,21 +347,23 @@ public final class FileMapping implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         ensureOpen();
         Protocol p = protocol();
-        return ChangeFeed.flux(p.log(), p.dispatcher(), object, options, describe());
+        return new ChangeFeed(p.log(), p.dispatcher(), object, options, describe());
     }
 
     /**
      * {@return consistent copies of {@code [offset, offset + length)}: one at once, then one after each
      * change that touches the range (or after being lapped)} Conflated: a slow subscriber gets the
      * latest state, never a backlog. A copy of a range that holds a torn change is flagged
-     * {@link Snapshot#torn()}, not thrown.
+     * {@link Snapshot#torn()}, not thrown. The feed of changes is registered first and the first copy
+     * taken after, so no change falls between them.
      */
     public Flux<Snapshot> snapshots(long offset, int length) {
         checkRange("snapshots", offset, length);
-        return changes()
+        Flux<Boolean> ticks = changes()
                 .filter(e -> e.missed() > 0 || e.torn() || e.overlaps(offset, length))
-                .map(e -> Boolean.TRUE)
-                .startWith(Boolean.TRUE)
+                .map(e -> Boolean.TRUE);
+        // merge subscribes in order: the feed fixes its start, then the first tick asks for a copy
+        return Flux.merge(ticks, Flux.just(Boolean.TRUE))
                 .onBackpressureLatest()
                 .map(tick -> snapshot(offset, length));
     }
@@ -357,7 +413,7 @@ public final class FileMapping implements AutoCloseable {
         }
         try {
             if (p != null) {
-                p.dispatcher().close();
+                p.dispatcher().close(!Schedulers.isInNonBlockingThread());
                 p.log().close();
                 p.view().close();
             }

@@ -52,7 +52,7 @@ final class MappingOpener {
                 spec(options, flags), disposition, false, BUSY_TIMEOUT, created -> {
                     dataFd[0] = createDataFile(name, dataPath, size, options);
                     created.initDataSize(size);
-                    ChangeLog.initialize(created.region(), options.changeRingCapacity());
+                    ChangeLog.initialize(created.region(), options.changeRingCapacity(), options.publishTimeout().toNanos());
                 });
         if (control.created()) {
             return new FileMapping(nameText, new ObjectReference(control, dataFd[0], false, quote(nameText)),
@@ -87,7 +87,7 @@ final class MappingOpener {
             try {
                 control = ControlFile.anonymous(NameSpace.get(),
                         spec(options, ControlBlockDescriptor.FLAG_FILE_BACKED), "unnamed(" + claimed.path + ")");
-                ChangeLog.initialize(control.region(), options.changeRingCapacity());
+                ChangeLog.initialize(control.region(), options.changeRingCapacity(), options.publishTimeout().toNanos());
             } catch (RuntimeException e) {
                 Libc.close(claimed.fd);
                 throw e;
@@ -104,7 +104,7 @@ final class MappingOpener {
                     claimed[0] = claimFile(file, size, options);
                     created.initDataSize(claimed[0].size);
                     created.initBackingFile(claimed[0].path, claimed[0].stat);
-                    ChangeLog.initialize(created.region(), options.changeRingCapacity());
+                    ChangeLog.initialize(created.region(), options.changeRingCapacity(), options.publishTimeout().toNanos());
                 });
         if (control.created()) {
             ClaimedFile c = claimed[0];

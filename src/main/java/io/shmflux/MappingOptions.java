@@ -1,5 +1,6 @@
 package io.shmflux;
 
+import java.time.Duration;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
@@ -7,8 +8,11 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * How a new object is made: who may open it and when its memory is allocated. Options only matter
- * when an object is created; opening an existing object keeps the options it was created with.
+ * How a new object is made: who may open it, when its memory is allocated, and how its change feed
+ * behaves. Options only matter when an object is created; opening an existing object, with
+ * {@code createOrOpen} too, keeps the options it was created with, as Win32's
+ * {@code CreateFileMapping} keeps an existing object's size ({@link FileMapping#changeRingCapacity()}
+ * reads the ring's back).
  *
  * {@snippet :
  * var options = MappingOptions.DEFAULT
@@ -25,21 +29,41 @@ import java.util.Set;
  * @param changeRingCapacity how many change records the object keeps for subscribers (a power of
  *                    two, 2 to 2^24; 64 bytes each, in the control file): a subscriber further
  *                    behind than this is lapped and told how many changes it missed
+ *                    (unless it asked for back pressure)
+ * @param publishTimeout how long a {@code publish}, in any process, waits for a live
+ *                    {@link ChangeOptions.Overflow#BACK_PRESSURE} subscriber before it throws
+ *                    {@link PublishTimeoutException}; 1 ms to 1 hour
  */
-public record MappingOptions(Set<PosixFilePermission> permissions, PageCommit pageCommit, int changeRingCapacity) {
+public record MappingOptions(Set<PosixFilePermission> permissions, PageCommit pageCommit, int changeRingCapacity,
+                             Duration publishTimeout) {
 
-    /** The change ring's default capacity: how many changes a subscriber may fall behind before it is lapped. */
-    public static final int DEFAULT_CHANGE_RING_CAPACITY = 1024;
+    /**
+     * The change ring's default capacity: how many changes a subscriber may fall behind before it is
+     * lapped. 16384 records are 1 MiB of {@code /dev/shm} per object and absorb a subscriber stall of
+     * 164 ms at 100,000 changes/s; the trade-off is measured in the change-feed guide.
+     */
+    public static final int DEFAULT_CHANGE_RING_CAPACITY = 16384;
 
-    /** Owner-only ({@code 0600}), {@link PageCommit#COMMIT}, a change ring of {@value #DEFAULT_CHANGE_RING_CAPACITY}. */
+    /** The default {@link #publishTimeout()}. */
+    public static final Duration DEFAULT_PUBLISH_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * Owner-only ({@code 0600}), {@link PageCommit#COMMIT}, a change ring of
+     * {@value #DEFAULT_CHANGE_RING_CAPACITY}, a publish timeout of 10 s.
+     */
     public static final MappingOptions DEFAULT =
             new MappingOptions(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
-                    PageCommit.COMMIT, DEFAULT_CHANGE_RING_CAPACITY);
+                    PageCommit.COMMIT, DEFAULT_CHANGE_RING_CAPACITY, DEFAULT_PUBLISH_TIMEOUT);
 
     public MappingOptions {
         Objects.requireNonNull(permissions, "permissions");
         Objects.requireNonNull(pageCommit, "pageCommit");
+        Objects.requireNonNull(publishTimeout, "publishTimeout");
         io.shmflux.internal.layout.ChangeLogDescriptor.checkRingCapacity(changeRingCapacity);
+        if (publishTimeout.compareTo(Duration.ofMillis(1)) < 0 || publishTimeout.compareTo(Duration.ofHours(1)) > 0) {
+            throw new InvalidParameterException("invalid publish timeout: publishTimeout=" + publishTimeout
+                    + ", expected=1 ms to 1 hour");
+        }
         for (PosixFilePermission p : permissions) {
             if (p == PosixFilePermission.OWNER_EXECUTE || p == PosixFilePermission.GROUP_EXECUTE
                     || p == PosixFilePermission.OTHERS_EXECUTE) {
@@ -57,7 +81,7 @@ public record MappingOptions(Set<PosixFilePermission> permissions, PageCommit pa
 
     /** {@return a copy with these permissions} */
     public MappingOptions withPermissions(Set<PosixFilePermission> permissions) {
-        return new MappingOptions(permissions, pageCommit, changeRingCapacity);
+        return new MappingOptions(permissions, pageCommit, changeRingCapacity, publishTimeout);
     }
 
     /**
@@ -76,12 +100,17 @@ public record MappingOptions(Set<PosixFilePermission> permissions, PageCommit pa
 
     /** {@return a copy with this page commit} */
     public MappingOptions withPageCommit(PageCommit pageCommit) {
-        return new MappingOptions(permissions, pageCommit, changeRingCapacity);
+        return new MappingOptions(permissions, pageCommit, changeRingCapacity, publishTimeout);
     }
 
     /** {@return a copy with this change ring capacity} */
     public MappingOptions withChangeRingCapacity(int changeRingCapacity) {
-        return new MappingOptions(permissions, pageCommit, changeRingCapacity);
+        return new MappingOptions(permissions, pageCommit, changeRingCapacity, publishTimeout);
+    }
+
+    /** {@return a copy with this publish timeout} */
+    public MappingOptions withPublishTimeout(Duration publishTimeout) {
+        return new MappingOptions(permissions, pageCommit, changeRingCapacity, publishTimeout);
     }
 
     /** {@return the permission bits as in {@code chmod}, such as {@code 0600}} */

@@ -6,6 +6,7 @@ import io.shmflux.internal.linux.Libc;
 import io.shmflux.internal.linux.NativeCallException;
 import io.shmflux.internal.namespace.NameSpace;
 import io.shmflux.internal.namespace.ObjectKind;
+import io.shmflux.internal.protocol.ChangeRing;
 import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
@@ -25,7 +26,6 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.HOLDER_SLOTS_OFFSET
 import static io.shmflux.internal.layout.ChangeLogDescriptor.HOLDER_TABLE_OFFSET;
 import static io.shmflux.internal.layout.ChangeLogDescriptor.LOCK_CONTENDED;
 import static io.shmflux.internal.layout.ChangeLogDescriptor.LOCK_OWNER_PID_OFFSET;
-import static io.shmflux.internal.layout.ChangeLogDescriptor.RING_CAPACITY_OFFSET;
 import static io.shmflux.internal.layout.ChangeLogDescriptor.SEQUENCE_OFFSET;
 import static io.shmflux.internal.layout.ChangeLogDescriptor.WRITER_LOCK_OFFSET;
 import static io.shmflux.internal.layout.ControlBlockDescriptor.*;
@@ -65,18 +65,17 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
      * @param sequence       the latest published change (half the seqlock counter)
      * @param writing        true while a writer is mid-update (the counter is odd)
      * @param ringCapacity   change records the ring holds
+     * @param oldestRetained the oldest change the ring still holds, or 0 if none was published
+     * @param endSequence    the end-of-stream marker's sequence, 0 while the stream is open
      * @param lockOwnerSlot  the writer lock's owner slot, or -1 if free
      * @param lockContended  somebody sleeps on the writer lock
      * @param lockOwnerPid   pid recorded by the lock's owner (diagnostics)
      * @param slots          the used holder slots
+     * @param subscribers    the back-pressure subscribers' slots that hold a claim
      */
-    record ChangeLogInfo(long sequence, boolean writing, int ringCapacity, int lockOwnerSlot, boolean lockContended,
-                         long lockOwnerPid, List<Slot> slots) {
-
-        /** {@return the oldest change the ring still holds, or 0 if none was published} */
-        long oldestRetained() {
-            return sequence == 0 ? 0 : Math.max(1, sequence - ringCapacity + 1);
-        }
+    record ChangeLogInfo(long sequence, boolean writing, int ringCapacity, long oldestRetained, long endSequence,
+                         int lockOwnerSlot, boolean lockContended, long lockOwnerPid, List<Slot> slots,
+                         List<Subscriber> subscribers) {
 
         /** {@return how many slots belong to live handles} */
         long liveSlots() {
@@ -86,6 +85,10 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
 
     /** A holder slot with a recorded pid: alive while its lock byte is locked. */
     record Slot(int index, long pid, boolean alive) {
+    }
+
+    /** A back-pressure subscriber's slot: its position (the next change it takes), alive while its lock byte is locked. */
+    record Subscriber(int index, long pid, long position, boolean alive) {
     }
 
     /** Reads the object whose control file is {@code controlPath}, named {@code name}. */
@@ -120,7 +123,7 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
             ChangeLogInfo changeLog = null;
             if (version == LAYOUT_VERSION && kind == ObjectKind.FILE_MAPPING && stateValue == STATE_READY
                     && size >= HEADER_LENGTH + ChangeLogDescriptor.HOLDER_TABLE_OFFSET) {
-                changeLog = changeLog(controlPath, file.asSlice(HEADER_LENGTH));
+                changeLog = changeLog(controlPath, file.asSlice(HEADER_LENGTH), bare);
             }
             return new ObjectInfo(scopePrefix + bare, controlPath,
                     kind == null ? "unknown(" + kindTag + ")" : kind.displayName(), state, version, flags,
@@ -135,13 +138,19 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
         return new ObjectInfo("?", controlPath, why, "?", 0, 0, 0, "?", "?", 0, 0, holders, null);
     }
 
-    private static ChangeLogInfo changeLog(Path controlPath, MemorySegment region) {
+    private static @Nullable ChangeLogInfo changeLog(Path controlPath, MemorySegment region, String object) {
+        try {
+            ChangeLogDescriptor.checkRegion(region, region.byteSize(), object);
+        } catch (io.shmflux.SharedMemoryException e) {
+            return null; // not a change log this version can read
+        }
+        ChangeRing ring = new ChangeRing(region);
         long sequence = (long) ChangeLogDescriptor.LONG.getAcquire(region, SEQUENCE_OFFSET);
-        int capacity = (int) ChangeLogDescriptor.INT.get(region, RING_CAPACITY_OFFSET);
         int slotCount = (int) ChangeLogDescriptor.INT.get(region, HOLDER_SLOTS_OFFSET);
         int lock = (int) ChangeLogDescriptor.INT.getVolatile(region, WRITER_LOCK_OFFSET);
         long lockOwnerPid = (int) ChangeLogDescriptor.INT.get(region, LOCK_OWNER_PID_OFFSET);
         List<Slot> slots = new ArrayList<>();
+        List<Subscriber> subscribers = new ArrayList<>();
         int fd = openForLockTests(controlPath);
         try {
             for (int slot = 0; slot < slotCount; slot++) {
@@ -151,13 +160,19 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
                     slots.add(new Slot(slot, pid, alive));
                 }
             }
+            for (ChangeRing.SubscriberState s : ring.subscribers()) {
+                subscribers.add(new Subscriber(s.slot(), s.pid(), s.position(),
+                        fd >= 0 && isLocked(fd, ChangeLogDescriptor.SUBSCRIBER_LOCK_BASE + s.slot())));
+            }
         } finally {
             if (fd >= 0) {
                 Libc.close(fd);
             }
         }
-        return new ChangeLogInfo(sequence >>> 1, (sequence & 1) != 0, capacity,
-                lock == 0 ? -1 : (lock & ~LOCK_CONTENDED) - 1, (lock & LOCK_CONTENDED) != 0, lockOwnerPid, slots);
+        long published = sequence >>> 1;
+        return new ChangeLogInfo(published, (sequence & 1) != 0, ring.capacity(), ring.oldestRetained(published),
+                ring.endSequence(), lock == 0 ? -1 : (lock & ~LOCK_CONTENDED) - 1, (lock & LOCK_CONTENDED) != 0,
+                lockOwnerPid, slots, subscribers);
     }
 
     private static int openForLockTests(Path controlPath) {

@@ -181,12 +181,22 @@ public final class ShmfluxTool {
             out.println("  sequence:      " + log.sequence() + (log.writing() ? " (a write is in progress)" : ""));
             out.println("  ring:          capacity " + log.ringCapacity() + " records, holds changes "
                     + (log.sequence() == 0 ? "none yet" : log.oldestRetained() + ".." + log.sequence()));
+            if (log.endSequence() != 0) {
+                out.println("  stream:        completed (end marker " + log.endSequence() + ")");
+            }
             out.println("  writer lock:   " + (log.lockOwnerSlot() < 0 ? "free"
                     : "held by slot " + log.lockOwnerSlot() + " (pid " + log.lockOwnerPid() + ")"
                     + (log.lockContended() ? ", waiters" : "")));
             out.println("  holder slots:  " + log.liveSlots() + " live of " + log.slots().size() + " used");
             for (ObjectInfo.Slot slot : log.slots()) {
                 out.println("    slot " + slot.index() + ": pid " + slot.pid() + (slot.alive() ? " alive" : " dead"));
+            }
+            if (!log.subscribers().isEmpty()) {
+                out.println("  back-pressure subscribers:");
+                for (ObjectInfo.Subscriber s : log.subscribers()) {
+                    out.println("    slot " + s.index() + ": pid " + s.pid() + ", next change " + s.position()
+                            + (s.alive() ? " alive" : " dead"));
+                }
             }
         }
         return OK;

@@ -3,6 +3,7 @@ package io.shmflux.internal.layout;
 import io.shmflux.InvalidParameterException;
 
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -37,17 +38,31 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  +---------------------------------------------------------------+
  *  |            Ring Capacity             |     Holder Slots       |  256
  *  +---------------------------------------------------------------+
- *  |                     Sleeping Subscribers                      |  264
+ *  |         Sleeping Subscribers         |  Subscriber Slots      |  264
+ *  +---------------------------------------------------------------+
+ *  |                  End Sequence (64 bits, 0 = open)             |  272
+ *  +---------------------------------------------------------------+
+ *  |                 Publish Timeout (nanoseconds, 64)             |  280
+ *  +---------------------------------------------------------------+
+ *  |     Subscriber Slots Used         |   Subscriber Claims       |  288
  *  +---------------------------------------------------------------+
  *  |          Holder table: Holder Slots x (PID 64 bits)          ...  320
  *  +---------------------------------------------------------------+
- *  |     Ring: Ring Capacity x 64-byte change records             ...  320 + 8 * slots, 64-aligned
+ *  |  Subscriber table: Subscriber Slots x 64-byte slots          ...  320 + 8 * holder slots, 64-aligned
+ *  +---------------------------------------------------------------+
+ *  |     Ring: Ring Capacity x 64-byte change records             ...  subscriber table + 64 * slots
  *  +---------------------------------------------------------------+
  *
  *  Change record (64 bytes, one cache line):
  *  +---------------------------------------------------------------+
  *  |   Sequence (64)  |  Offset (64)  |  Length (64)  | Writer PID |
  *  |  Timestamp (64)  |   Flags (32)  |        padding ...         |
+ *  +---------------------------------------------------------------+
+ *
+ *  Subscriber slot (64 bytes, one cache line; a BACK_PRESSURE subscriber's position):
+ *  +---------------------------------------------------------------+
+ *  |  Position (64)   |   PID (64)    |   Wake At (64)             |
+ *  |  Token (32)      | Progress (32) |   padding ...              |
  *  +---------------------------------------------------------------+
  * </pre>
  *
@@ -72,8 +87,25 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <tr><td>260</td><td>4</td><td>holder slots</td><td>creator</td><td>plain</td></tr>
  * <tr><td>264</td><td>4</td><td>sleeping subscribers (diagnostics; off the notify word's line, so a waking
  *     subscriber does not pull that line back from the writer)</td><td>subscribers</td><td>getAndAdd</td></tr>
+ * <tr><td>268</td><td>4</td><td>subscriber slots (64)</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>272</td><td>8</td><td>end sequence: 0 while the stream is open, else the sequence of the end
+ *     marker written by {@code completeChanges}</td><td>lock holder, before the marker's record</td>
+ *     <td>volatile</td></tr>
+ * <tr><td>280</td><td>8</td><td>publish timeout: how long a publisher waits for a back-pressure subscriber,
+ *     nanoseconds</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>288</td><td>4</td><td>subscriber slots used: one more than the highest slot ever claimed (what a
+ *     publisher scans)</td><td>claiming subscribers</td><td>CAS (max)</td></tr>
+ * <tr><td>292</td><td>4</td><td>subscriber claims: a counter that makes each claim's token unique</td>
+ *     <td>claiming subscribers</td><td>getAndAdd</td></tr>
  * <tr><td>320</td><td>8 / slot</td><td>holder table: pid of the handle in each slot, 0 if free</td>
  *     <td>the slot's owner</td><td>plain; the slot's liveness is an OFD lock, not this pid</td></tr>
+ * <tr><td>2368</td><td>64 / slot</td><td>subscriber table: per slot position (next change the subscriber
+ *     takes; it has taken every earlier one), pid (diagnostics, named in timeouts), wake-at (the position
+ *     a waiting publisher needs), token (0 = never claimed; unique per claim), progress (futex word:
+ *     generation &lt;&lt; 1 | publisher-waiting bit)</td>
+ *     <td>the subscriber (position, pid, token), a waiting publisher (wake-at, waiting bit)</td>
+ *     <td>position volatile; token release/acquire, CAS to 0 by a publisher that found its owner dead;
+ *     progress CAS/getAndSet, futex; liveness is an OFD lock on byte {@code SUBSCRIBER_LOCK_BASE + slot}</td></tr>
  * <tr><td>ring</td><td>64 / record</td><td>change record for change {@code n} at index {@code (n - 1) & (capacity - 1)}</td>
  *     <td>lock holder</td><td>record sequence: opaque 0, store-store fence, fields plain, release n; readers
  *     acquire, load-load fence, re-check</td></tr>
@@ -102,7 +134,12 @@ public final class ChangeLogDescriptor {
             JAVA_INT.withName("ringCapacity"),
             JAVA_INT.withName("holderSlots"),
             JAVA_INT.withName("sleepers"),
-            MemoryLayout.paddingLayout(52));
+            JAVA_INT.withName("subscriberSlots"),
+            JAVA_LONG.withName("endSequence"),
+            JAVA_LONG.withName("publishTimeout"),
+            JAVA_INT.withName("subscriberSlotsUsed"),
+            JAVA_INT.withName("subscriberClaims"),
+            MemoryLayout.paddingLayout(24));
 
     public static final StructLayout RECORD = MemoryLayout.structLayout(
             JAVA_LONG.withName("sequence"),
@@ -112,6 +149,14 @@ public final class ChangeLogDescriptor {
             JAVA_LONG.withName("timestamp"),
             JAVA_INT.withName("flags"),
             MemoryLayout.paddingLayout(20));
+
+    public static final StructLayout SUBSCRIBER = MemoryLayout.structLayout(
+            JAVA_LONG.withName("position"),
+            JAVA_LONG.withName("pid"),
+            JAVA_LONG.withName("wakeAt"),
+            JAVA_INT.withName("token"),
+            JAVA_INT.withName("progress"),
+            MemoryLayout.paddingLayout(32));
 
     public static final long SEQUENCE_OFFSET = LAYOUT.byteOffset(groupElement("sequence"));
     public static final long NOTIFY_OFFSET = LAYOUT.byteOffset(groupElement("notify"));
@@ -128,6 +173,11 @@ public final class ChangeLogDescriptor {
     public static final long TORN_SEQUENCE_OFFSET = LAYOUT.byteOffset(groupElement("tornSequence"));
     public static final long RING_CAPACITY_OFFSET = LAYOUT.byteOffset(groupElement("ringCapacity"));
     public static final long HOLDER_SLOTS_OFFSET = LAYOUT.byteOffset(groupElement("holderSlots"));
+    public static final long SUBSCRIBER_SLOTS_OFFSET = LAYOUT.byteOffset(groupElement("subscriberSlots"));
+    public static final long END_SEQUENCE_OFFSET = LAYOUT.byteOffset(groupElement("endSequence"));
+    public static final long PUBLISH_TIMEOUT_OFFSET = LAYOUT.byteOffset(groupElement("publishTimeout"));
+    public static final long SUBSCRIBER_SLOTS_USED_OFFSET = LAYOUT.byteOffset(groupElement("subscriberSlotsUsed"));
+    public static final long SUBSCRIBER_CLAIMS_OFFSET = LAYOUT.byteOffset(groupElement("subscriberClaims"));
     public static final long HOLDER_TABLE_OFFSET = LAYOUT.byteSize();
 
     public static final long RECORD_LENGTH = RECORD.byteSize();
@@ -138,15 +188,25 @@ public final class ChangeLogDescriptor {
     public static final long RECORD_TIMESTAMP_OFFSET = RECORD.byteOffset(groupElement("timestamp"));
     public static final long RECORD_FLAGS_OFFSET = RECORD.byteOffset(groupElement("flags"));
 
+    public static final long SUBSCRIBER_LENGTH = SUBSCRIBER.byteSize();
+    public static final long SUBSCRIBER_POSITION_OFFSET = SUBSCRIBER.byteOffset(groupElement("position"));
+    public static final long SUBSCRIBER_PID_OFFSET = SUBSCRIBER.byteOffset(groupElement("pid"));
+    public static final long SUBSCRIBER_WAKE_AT_OFFSET = SUBSCRIBER.byteOffset(groupElement("wakeAt"));
+    public static final long SUBSCRIBER_TOKEN_OFFSET = SUBSCRIBER.byteOffset(groupElement("token"));
+    public static final long SUBSCRIBER_PROGRESS_OFFSET = SUBSCRIBER.byteOffset(groupElement("progress"));
+
     /** Record flag: the change was recovered from a writer that died mid-update; the range may be torn. */
     public static final int FLAG_TORN = 1;
+
+    /** Record flag: the end-of-stream marker written by {@code completeChanges}; never delivered as a change. */
+    public static final int FLAG_END = 2;
 
     /** Bit 31 of the writer lock: somebody sleeps on it. */
     public static final int LOCK_CONTENDED = 0x8000_0000;
 
-    public static final int DEFAULT_RING_CAPACITY = 4096;
     public static final int MAX_RING_CAPACITY = 1 << 24;
     public static final int HOLDER_SLOTS = 256;
+    public static final int SUBSCRIBER_SLOTS = 64;
 
     /**
      * Control-file byte ranges locked with OFD locks: byte 0 is the object's liveness lock (see
@@ -155,6 +215,9 @@ public final class ChangeLogDescriptor {
      */
     public static final long HOLDER_LOCK_BASE = 1024;
 
+    /** Byte {@code SUBSCRIBER_LOCK_BASE + slot} is held exclusively by the live back-pressure subscriber in that slot. */
+    public static final long SUBSCRIBER_LOCK_BASE = 2048;
+
     /** Native order for the protocol words: atomics need it, and the file never leaves the machine. */
     public static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
@@ -162,23 +225,34 @@ public final class ChangeLogDescriptor {
     public static final VarHandle INT = JAVA_INT.varHandle();
 
     static {
-        if (LAYOUT.byteSize() != 320 || RECORD_LENGTH != 64) {
-            throw new AssertionError("change-log layout drifted: " + LAYOUT.byteSize() + ", " + RECORD_LENGTH);
+        if (LAYOUT.byteSize() != 320 || RECORD_LENGTH != 64 || SUBSCRIBER_LENGTH != 64) {
+            throw new AssertionError("change-log layout drifted: " + LAYOUT.byteSize() + ", " + RECORD_LENGTH
+                    + ", " + SUBSCRIBER_LENGTH);
         }
     }
 
     private ChangeLogDescriptor() {
     }
 
-    /** {@return where the ring starts, 64-byte aligned} */
-    public static long ringOffset(int holderSlots) {
+    /** {@return where the subscriber table starts, 64-byte aligned} */
+    public static long subscriberTableOffset(int holderSlots) {
         long end = HOLDER_TABLE_OFFSET + 8L * holderSlots;
         return (end + 63) & ~63L;
     }
 
+    /** {@return where the slot {@code slot} of the subscriber table starts} */
+    public static long subscriberOffset(int holderSlots, int slot) {
+        return subscriberTableOffset(holderSlots) + SUBSCRIBER_LENGTH * slot;
+    }
+
+    /** {@return where the ring starts, 64-byte aligned} */
+    public static long ringOffset(int holderSlots, int subscriberSlots) {
+        return subscriberTableOffset(holderSlots) + SUBSCRIBER_LENGTH * subscriberSlots;
+    }
+
     /** {@return the bytes the change log needs} */
-    public static long regionLength(int ringCapacity, int holderSlots) {
-        return ringOffset(holderSlots) + RECORD_LENGTH * ringCapacity;
+    public static long regionLength(int ringCapacity, int holderSlots, int subscriberSlots) {
+        return ringOffset(holderSlots, subscriberSlots) + RECORD_LENGTH * ringCapacity;
     }
 
     /** {@return the offset of the record for change {@code sequence} (1-based)} */
@@ -195,5 +269,41 @@ public final class ChangeLogDescriptor {
                     + ", expected=a power of two from 2 to " + MAX_RING_CAPACITY);
         }
         return capacity;
+    }
+
+    /**
+     * Checks the change log's creator-written fields, which come from a file other users may write.
+     *
+     * @param regionBytes how many bytes of control file follow the header
+     * @throws io.shmflux.SharedMemoryException if a field is out of range or the ring would not fit
+     */
+    public static void checkRegion(MemorySegment region, long regionBytes, String object) {
+        if (regionBytes < LAYOUT.byteSize()) {
+            throw corrupt(object, "regionBytes", regionBytes);
+        }
+        int capacity = (int) INT.get(region, RING_CAPACITY_OFFSET);
+        if (capacity < 2 || capacity > MAX_RING_CAPACITY || Integer.bitCount(capacity) != 1) {
+            throw corrupt(object, "ringCapacity", capacity);
+        }
+        int holders = (int) INT.get(region, HOLDER_SLOTS_OFFSET);
+        if (holders != HOLDER_SLOTS) {
+            throw corrupt(object, "holderSlots", holders);
+        }
+        int subscribers = (int) INT.get(region, SUBSCRIBER_SLOTS_OFFSET);
+        if (subscribers != SUBSCRIBER_SLOTS) {
+            throw corrupt(object, "subscriberSlots", subscribers);
+        }
+        if (regionLength(capacity, holders, subscribers) > regionBytes) {
+            throw corrupt(object, "ringCapacity", capacity);
+        }
+        long timeout = (long) LONG.get(region, PUBLISH_TIMEOUT_OFFSET);
+        if (timeout <= 0) {
+            throw corrupt(object, "publishTimeout", timeout);
+        }
+    }
+
+    private static io.shmflux.SharedMemoryException corrupt(String object, String field, long value) {
+        return new io.shmflux.SharedMemoryException("corrupt change log: object=" + object + ", field=" + field
+                + ", value=" + value);
     }
 }

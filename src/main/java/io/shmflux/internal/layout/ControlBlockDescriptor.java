@@ -86,7 +86,7 @@ public final class ControlBlockDescriptor {
 
     /** "SHMFLUX1" read as a little-endian long. */
     public static final long MAGIC = 0x3158554C464D4853L;
-    public static final int LAYOUT_VERSION = 1;
+    public static final int LAYOUT_VERSION = 2;
 
     public static final int STATE_INITIALIZING = 1;
     public static final int STATE_READY = 2;

@@ -489,6 +489,24 @@ public final class ControlFile implements AutoCloseable {
         }
     }
 
+    /** Drops this handle's lock on one byte of the control file (taken with {@link #tryLockByte}). */
+    public void unlockByte(long offset) {
+        try {
+            Libc.ofdTryLock(fd, Libc.F_UNLCK, offset, 1);
+        } catch (NativeCallException e) {
+            throw failure("cannot unlock control byte", name, path, e);
+        }
+    }
+
+    /** {@return which file this is (device and inode): the object's identity within this machine} */
+    public FileStat stat() {
+        try {
+            return Libc.fstat(fd);
+        } catch (NativeCallException e) {
+            throw failure("cannot stat control file", name, path, e);
+        }
+    }
+
     /** {@return true if another open file description holds a lock on that byte} */
     public boolean isByteLockedByOther(long offset) {
         try {

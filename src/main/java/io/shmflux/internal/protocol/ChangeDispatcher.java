@@ -1,7 +1,5 @@
 package io.shmflux.internal.protocol;
 
-import reactor.core.scheduler.Schedulers;
-
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +12,14 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Low-latency mode polls the sequence for a bounded time before each sleep, trading CPU for the
  * cost of a futex wake-up.
+ *
+ * <p>While a change stays unfinished (the sequence odd) the thread sleeps in 20 ms slices and then asks
+ * the log whether its writer died ({@link ChangeLog#checkAbandoned()}): a handle that can write
+ * finishes the change, one that cannot tells its listeners about the dead writer's change, which they
+ * deliver flagged torn. Either way within a few slices of the death.
+ *
+ * <p>It knows nothing of Reactor: listeners are plain callbacks, and whether {@link #close(boolean)}
+ * may block is the caller's decision.
  */
 public final class ChangeDispatcher {
 
@@ -28,6 +34,8 @@ public final class ChangeDispatcher {
     }
 
     private static final long SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How long a change may stay unfinished before the thread checks that its writer lives. */
+    private static final long STUCK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /**
      * How long low-latency mode polls after each change before sleeping: longer than typical gaps
      * between changes of a busy feed, so that the next change finds the thread awake.
@@ -97,6 +105,8 @@ public final class ChangeDispatcher {
 
     private void run() {
         long seen = -1; // tell the first listeners at once: changes may have come before this thread ran
+        long stuckSince = 0;
+        long abandonedAnnounced = -1;
         while (!closed) {
             if (listeners.isEmpty()) {
                 synchronized (monitor) {
@@ -121,9 +131,23 @@ public final class ChangeDispatcher {
             if (spinners > 0 && spinUntilChange(seen)) {
                 continue;
             }
-            log.awaitChange(seen, SLICE_NANOS);
-            if (log.published() == seen && log.writing()) {
-                log.recoverIfWriterDied();
+            log.awaitChange(seen, log.writing() ? STUCK_NANOS : SLICE_NANOS);
+            if (log.published() != seen || !log.writing()) {
+                stuckSince = 0;
+                continue;
+            }
+            long now = System.nanoTime();
+            if (stuckSince == 0) {
+                stuckSince = now;
+            } else if (now - stuckSince >= STUCK_NANOS) {
+                stuckSince = now;
+                log.checkAbandoned();
+                if (abandonedAnnounced != seen + 1 && log.abandonedChange(seen + 1) != null) {
+                    abandonedAnnounced = seen + 1;
+                    for (Listener listener : listeners) {
+                        listener.onPublished();
+                    }
+                }
             }
         }
     }
@@ -154,11 +178,11 @@ public final class ChangeDispatcher {
 
     /**
      * Stops the thread and closes every listener. Idempotent. Waits (bounded) for the thread to end,
-     * so that the object is released deterministically, unless the caller is on a thread that must
-     * not block (a Reactor non-blocking thread): then the thread ends on its own moments later and
-     * releases the object itself.
+     * so that the object is released deterministically, unless {@code mayBlock} is false (the caller
+     * is on a thread that must not block): then the thread ends on its own moments later and releases
+     * the object itself.
      */
-    public void close() {
+    public void close(boolean mayBlock) {
         Thread running;
         synchronized (monitor) {
             if (closed) {
@@ -170,7 +194,7 @@ public final class ChangeDispatcher {
         }
         if (running != null && running != Thread.currentThread()) {
             log.wakeSleepers(); // other processes' dispatchers wake too, find nothing new and sleep again
-            if (!Schedulers.isInNonBlockingThread()) {
+            if (mayBlock) {
                 try {
                     running.join(TimeUnit.NANOSECONDS.toMillis(SLICE_NANOS) * 5);
                 } catch (InterruptedException e) {

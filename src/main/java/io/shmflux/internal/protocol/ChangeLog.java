@@ -1,12 +1,17 @@
 package io.shmflux.internal.protocol;
 
 import io.shmflux.AccessDeniedException;
+import io.shmflux.ChangesCompletedException;
+import io.shmflux.ReentrantChangeException;
+import io.shmflux.internal.linux.FileStat;
 import io.shmflux.internal.linux.Futex;
 import io.shmflux.internal.namespace.ControlFile;
 import org.jspecify.annotations.Nullable;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
+import java.util.BitSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -23,8 +28,11 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
  * <ol>
  * <li>Take this handle's in-process lock, then the cross-process {@link WriterLock}. If its owner died
  *     holding it, first recover (below).</li>
- * <li>Let {@code n} = sequence / 2 + 1. Store the pending change (offset, length, pid, timestamp), so
- *     that a recoverer knows which range a dead writer was writing.</li>
+ * <li>Refuse if the stream was completed. Let {@code n} = sequence / 2 + 1; wait until every live
+ *     back-pressure subscriber has taken change {@code n - capacity}, whose record {@code n} overwrites
+ *     ({@link BackPressureGate}; a timeout throws before anything is written). Store the pending change
+ *     (offset, length, pid, timestamp), so that a recoverer knows which range a dead writer was
+ *     writing.</li>
  * <li>Make the sequence odd (opaque store, then a store-store fence): readers now retry.</li>
  * <li>Run the caller's writer on the data range.</li>
  * <li>Write change record {@code n}: its sequence field to 0, fence, the fields, then its sequence
@@ -42,10 +50,21 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
  * makes the sequence even and notifies. A torn change is reported, never hidden: to subscribers by the
  * record's flag, to readers by the torn range, which stays until a whole change rewrites all of it.
  *
+ * <p>A handle without write access cannot finish the change. Its readers return the data flagged
+ * torn instead of waiting (a {@code read} throws {@code TornDataException}), and its feeds deliver the
+ * dead writer's change flagged torn from the pending fields ({@link #abandonedChange(long)}).
+ *
+ * <h2>Re-entry</h2>
+ * A writer runs with this object's identity (device and inode of its control file) on its thread's
+ * stack of objects being written; {@code publish}, {@code read} and {@code complete} of the same object,
+ * through any handle, on that thread throw {@link ReentrantChangeException} before they touch anything:
+ * a nested change would renumber the outer one, and a read would wait for a change that cannot end.
+ *
  * <h2>Reading consistently (seqlock)</h2>
  * <ol>
- * <li>Read the sequence with acquire; if odd, wait (bounded spin, then short sleeps, recovering a dead
- *     writer) and start again.</li>
+ * <li>Read the sequence with acquire; if odd, wait (bounded spin, then short sleeps; every 20 ms check
+ *     whether the writer died: recover it, or, without write access, read the data flagged torn) and
+ *     start again.</li>
  * <li>Copy (or parse) the range, and read the torn range (the changes left half written).</li>
  * <li>Load-load fence, read the sequence again: unchanged means nothing was written meanwhile, so the
  *     copy is consistent; otherwise start again.</li>
@@ -57,16 +76,24 @@ public final class ChangeLog {
     private static final long RECOVERY_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
 
+    /** The objects this thread is writing right now (identities), innermost last. */
+    private static final ThreadLocal<ArrayDeque<String>> WRITING = ThreadLocal.withInitial(ArrayDeque::new);
+
     private final ControlFile control;
     private final MemorySegment region;
     private final MemorySegment data;
     private final MemorySegment notifyWord;
+    private final ChangeRing ring;
     private final int capacity;
     private final long ringOffset;
     private final long pid = ProcessHandle.current().pid();
+    private final String identity;
     private final @Nullable HolderSlot slot;
     private final @Nullable WriterLock writerLock;
+    private final @Nullable BackPressureGate gate;
+    private final BitSet subscriberSlotsHere = new BitSet();
     private final ReentrantLock localLock = new ReentrantLock();
+    private volatile @Nullable ChangeRecord abandoned;
 
     /**
      * @param data the whole object's data, mapped read-write if this handle may publish
@@ -76,11 +103,16 @@ public final class ChangeLog {
         this.region = control.region();
         this.data = data;
         this.notifyWord = region.asSlice(NOTIFY_OFFSET, 4);
-        this.capacity = (int) INT.get(region, RING_CAPACITY_OFFSET);
-        this.ringOffset = ringOffset((int) INT.get(region, HOLDER_SLOTS_OFFSET));
+        checkRegion(region, region.byteSize(), control.name().toString());
+        this.ring = new ChangeRing(region);
+        this.capacity = ring.capacity();
+        this.ringOffset = ring.ringOffset();
+        FileStat stat = control.stat();
+        this.identity = stat.device() + ":" + stat.inode();
         if (control.writable()) {
-            this.slot = HolderSlot.claim(control, region, (int) INT.get(region, HOLDER_SLOTS_OFFSET));
+            this.slot = HolderSlot.claim(control, region, ring.holderSlots());
             this.writerLock = new WriterLock(region, slot);
+            this.gate = new BackPressureGate(control, ring, subscriberSlotsHere);
             if (writerLock.ownerSlot() == slot.index()) {
                 // the previous owner of our slot died holding the writer lock: finish its change now
                 withWriterLock(() -> { });
@@ -88,39 +120,74 @@ public final class ChangeLog {
         } else {
             this.slot = null;
             this.writerLock = null;
+            this.gate = null;
         }
     }
 
     /** Initializes a new change log; called once by the creator, on zeroed memory. */
-    public static void initialize(MemorySegment region, int ringCapacity) {
+    public static void initialize(MemorySegment region, int ringCapacity, long publishTimeoutNanos) {
         INT.set(region, RING_CAPACITY_OFFSET, checkRingCapacity(ringCapacity));
         INT.set(region, HOLDER_SLOTS_OFFSET, HOLDER_SLOTS);
+        INT.set(region, SUBSCRIBER_SLOTS_OFFSET, SUBSCRIBER_SLOTS);
+        LONG.set(region, PUBLISH_TIMEOUT_OFFSET, publishTimeoutNanos);
     }
 
     /** {@return the bytes of control-file region a change log with this capacity needs} */
     public static long regionLength(int ringCapacity) {
-        return io.shmflux.internal.layout.ChangeLogDescriptor.regionLength(checkRingCapacity(ringCapacity), HOLDER_SLOTS);
+        return io.shmflux.internal.layout.ChangeLogDescriptor.regionLength(checkRingCapacity(ringCapacity),
+                HOLDER_SLOTS, SUBSCRIBER_SLOTS);
     }
 
     public int capacity() {
         return capacity;
     }
 
+    /** {@return the read-only reader of this log} */
+    public ChangeRing ring() {
+        return ring;
+    }
+
     /** {@return how many changes were published so far: the sequence of the latest} */
     public long published() {
-        return ((long) LONG.getAcquire(region, SEQUENCE_OFFSET)) >>> 1;
+        return ring.published();
     }
 
     /** {@return true while a writer is between steps 3 and 6} */
     public boolean writing() {
-        return (((long) LONG.getAcquire(region, SEQUENCE_OFFSET)) & 1) != 0;
+        return ring.writing();
+    }
+
+    /** {@return true if this handle can write the log (publish, recover, sleep on the futex word)} */
+    public boolean writable() {
+        return writerLock != null;
+    }
+
+    /** {@return how many times publishers of this handle slept for a back-pressure subscriber} */
+    public long backPressureWaits() {
+        return gate == null ? 0 : gate.waits();
+    }
+
+    /**
+     * Refuses a call on this object from inside one of its writers on the same thread.
+     *
+     * @throws ReentrantChangeException if this thread is running a writer of this object
+     */
+    public void refuseReentry(String operation) {
+        ArrayDeque<String> writing = WRITING.get();
+        if (!writing.isEmpty() && writing.contains(identity)) {
+            throw new ReentrantChangeException("called inside a writer of the same object: object=" + control.name()
+                    + ", operation=" + operation + ", reason=the writer's change is still in progress on this thread");
+        }
     }
 
     /** Publishes a change of {@code [offset, offset + length)}; {@return its sequence} */
     public long publish(long offset, long length, Consumer<MemorySegment> writer) {
+        refuseReentry("publish");
         return withWriterLock(() -> {
             long sequence = (long) LONG.get(region, SEQUENCE_OFFSET);
             long n = (sequence >>> 1) + 1;
+            refuseIfCompleted(n);
+            gate().awaitRoom(n, control.name().toString());
             long now = System.nanoTime();
             LONG.set(region, PENDING_OFFSET_OFFSET, offset);
             LONG.set(region, PENDING_LENGTH_OFFSET, length);
@@ -129,18 +196,67 @@ public final class ChangeLog {
             LONG.setOpaque(region, SEQUENCE_OFFSET, sequence + 1);
             VarHandle.storeStoreFence();
             int flags = FLAG_TORN; // until the writer returns
+            ArrayDeque<String> writing = WRITING.get();
+            writing.addLast(identity);
             try {
                 writer.accept(data.asSlice(offset, length));
                 flags = 0;
             } finally {
+                writing.removeLast();
                 finish(n, offset, length, pid, now, flags);
             }
             return n;
         });
     }
 
+    /**
+     * Ends the change stream (idempotent): writes an end-of-stream marker as change {@code n}, after
+     * which every feed completes and {@code publish} throws. {@return the marker's sequence}
+     */
+    public long complete() {
+        refuseReentry("completeChanges");
+        return withWriterLock(() -> {
+            long end = ring.endSequence();
+            if (end != 0) {
+                return end;
+            }
+            long sequence = (long) LONG.get(region, SEQUENCE_OFFSET);
+            long n = (sequence >>> 1) + 1;
+            gate().awaitRoom(n, control.name().toString());
+            long now = System.nanoTime();
+            LONG.set(region, PENDING_OFFSET_OFFSET, 0L);
+            LONG.set(region, PENDING_LENGTH_OFFSET, 0L);
+            LONG.set(region, PENDING_PID_OFFSET, pid);
+            LONG.set(region, PENDING_TIMESTAMP_OFFSET, now);
+            LONG.setVolatile(region, END_SEQUENCE_OFFSET, n);
+            LONG.setOpaque(region, SEQUENCE_OFFSET, sequence + 1);
+            VarHandle.storeStoreFence();
+            finish(n, 0, 0, pid, now, FLAG_END);
+            return n;
+        });
+    }
+
+    private void refuseIfCompleted(long n) {
+        long end = ring.endSequence();
+        if (end != 0) {
+            throw new ChangesCompletedException("changes completed: object=" + control.name() + ", endSequence="
+                    + end + ", sequence=" + n);
+        }
+    }
+
+    private BackPressureGate gate() {
+        BackPressureGate g = gate;
+        if (g == null) {
+            throw new AccessDeniedException("publishing needs write access to the control file: object="
+                    + control.name());
+        }
+        return g;
+    }
+
     private void finish(long n, long offset, long length, long writerPid, long timestamp, int flags) {
-        trackTornRange(n, offset, length, (flags & FLAG_TORN) != 0);
+        if ((flags & FLAG_END) == 0) {
+            trackTornRange(n, offset, length, (flags & FLAG_TORN) != 0);
+        }
         long record = recordOffset(ringOffset, capacity, n);
         LONG.setOpaque(region, record + RECORD_SEQUENCE_OFFSET, 0L);
         VarHandle.storeStoreFence();
@@ -216,9 +332,11 @@ public final class ChangeLog {
         if ((sequence & 1) != 0) {
             long n = (sequence >>> 1) + 1;
             LONG.set(region, RECOVERED_OFFSET, (long) LONG.get(region, RECOVERED_OFFSET) + 1);
+            // a completer that died mid-marker: finish the marker, not a change
+            int flags = ring.endSequence() == n ? FLAG_END : FLAG_TORN;
             finish(n, (long) LONG.get(region, PENDING_OFFSET_OFFSET), (long) LONG.get(region, PENDING_LENGTH_OFFSET),
                     (long) LONG.get(region, PENDING_PID_OFFSET), (long) LONG.get(region, PENDING_TIMESTAMP_OFFSET),
-                    FLAG_TORN);
+                    flags);
         } else {
             notifySubscribers(sequence >>> 1); // it may have died between publishing and notifying
         }
@@ -240,6 +358,74 @@ public final class ChangeLog {
     }
 
     /**
+     * {@return true if the sequence is odd and the writer lock's owner is dead} Any handle can ask:
+     * the liveness test ({@code F_OFD_GETLK}) needs no write access.
+     */
+    private boolean writerDied() {
+        int lock = (int) INT.getVolatile(region, WRITER_LOCK_OFFSET);
+        int owner = lock == 0 ? -1 : (lock & ~LOCK_CONTENDED) - 1;
+        if (owner >= 0 && slot != null && owner == slot.index()) {
+            return false; // ours: alive
+        }
+        return writing() && (owner < 0 || owner >= ring.holderSlots()
+                || !control.isByteLockedByOther(HOLDER_LOCK_BASE + owner));
+    }
+
+    /**
+     * Looks for a change that a dead writer left unfinished (the sequence odd) when this handle cannot
+     * finish it: recovers it if this handle can write, otherwise remembers it for
+     * {@link #abandonedChange(long)}. For the change thread, after the sequence stayed odd a while.
+     */
+    public void checkAbandoned() {
+        if (writerLock != null) {
+            recoverIfWriterDied();
+            return;
+        }
+        long sequence = (long) LONG.getAcquire(region, SEQUENCE_OFFSET);
+        if ((sequence & 1) == 0 || !writerDied()) {
+            return;
+        }
+        long n = (sequence >>> 1) + 1;
+        ChangeRecord change = new ChangeRecord(n, (long) LONG.get(region, PENDING_OFFSET_OFFSET),
+                (long) LONG.get(region, PENDING_LENGTH_OFFSET), (long) LONG.get(region, PENDING_PID_OFFSET),
+                (long) LONG.get(region, PENDING_TIMESTAMP_OFFSET), true, ring.endSequence() == n);
+        VarHandle.loadLoadFence();
+        if ((long) LONG.getOpaque(region, SEQUENCE_OFFSET) == sequence) {
+            abandoned = change;
+        }
+    }
+
+    /**
+     * {@return change {@code n} if it is the unfinished change of a dead writer that this handle found
+     * and cannot finish (flagged torn), else null}
+     */
+    public @Nullable ChangeRecord abandonedChange(long n) {
+        ChangeRecord change = abandoned;
+        if (change == null || change.sequence() != n
+                || (long) LONG.getAcquire(region, SEQUENCE_OFFSET) != ((n - 1) << 1) + 1) {
+            return null;
+        }
+        return change;
+    }
+
+    /** Claims a back-pressure slot for a subscriber whose next change is {@code position}. */
+    SubscriberSlot claimSubscriberSlot(long position) {
+        if (gate == null) {
+            throw new AccessDeniedException("a back-pressure subscriber needs write access to the control file: object="
+                    + control.name());
+        }
+        synchronized (subscriberSlotsHere) {
+            return SubscriberSlot.claim(control, ring, position, subscriberSlotsHere);
+        }
+    }
+
+    void releaseSubscriberSlot(SubscriberSlot slot) {
+        synchronized (subscriberSlotsHere) {
+            slot.release(subscriberSlotsHere);
+        }
+    }
+
+    /**
      * The outcome of a consistent read.
      *
      * @param value    what the reader returned
@@ -256,13 +442,15 @@ public final class ChangeLog {
      * clean run is thrown.
      */
     public <T> Read<T> read(long offset, long length, Function<MemorySegment, T> reader) {
+        refuseReentry("read");
         MemorySegment range = data.asSlice(offset, length);
         int spins = 0;
         long backoff = 1_000;
         long oddSince = 0;
+        boolean abandonedWrite = false;
         while (true) {
             long before = (long) LONG.getAcquire(region, SEQUENCE_OFFSET);
-            if ((before & 1) != 0) {
+            if ((before & 1) != 0 && !abandonedWrite) {
                 if (spins++ < READ_SPINS) {
                     Thread.onSpinWait();
                     continue;
@@ -271,8 +459,13 @@ public final class ChangeLog {
                 if (oddSince == 0) {
                     oddSince = now;
                 } else if (now - oddSince > RECOVERY_CHECK_NANOS) {
-                    recoverIfWriterDied();
                     oddSince = now;
+                    if (writerLock != null) {
+                        recoverIfWriterDied();
+                    } else if (writerDied()) {
+                        abandonedWrite = true; // nobody here can finish it: read it as it is, flagged torn
+                        continue;
+                    }
                 }
                 LockSupport.parkNanos(backoff);
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
@@ -294,32 +487,17 @@ public final class ChangeLog {
                 if (failure != null) {
                     throw failure;
                 }
-                boolean torn = tornLength != 0 && tornOffset < offset + length && offset < tornOffset + tornLength;
+                boolean torn = (before & 1) != 0 // a dead writer's change nobody here can finish
+                        || (tornLength != 0 && tornOffset < offset + length && offset < tornOffset + tornLength);
                 return new Read<>(result, before >>> 1, torn);
             }
+            abandonedWrite = false; // somebody finished it meanwhile: read again
         }
     }
 
-    /**
-     * Reads change record {@code n}. {@return null if the ring no longer holds it (lapped) or it is
-     * being overwritten}
-     */
+    /** {@return change record {@code n}, or null}; see {@link ChangeRing#record(long)} */
     public @Nullable ChangeRecord record(long n) {
-        long record = recordOffset(ringOffset, capacity, n);
-        long before = (long) LONG.getAcquire(region, record + RECORD_SEQUENCE_OFFSET);
-        if (before != n) {
-            return null;
-        }
-        long offset = (long) LONG.get(region, record + RECORD_OFFSET_OFFSET);
-        long length = (long) LONG.get(region, record + RECORD_LENGTH_OFFSET);
-        long writerPid = (long) LONG.get(region, record + RECORD_WRITER_PID_OFFSET);
-        long timestamp = (long) LONG.get(region, record + RECORD_TIMESTAMP_OFFSET);
-        int flags = (int) INT.get(region, record + RECORD_FLAGS_OFFSET);
-        VarHandle.loadLoadFence();
-        if ((long) LONG.getOpaque(region, record + RECORD_SEQUENCE_OFFSET) != n) {
-            return null;
-        }
-        return new ChangeRecord(n, offset, length, writerPid, timestamp, (flags & FLAG_TORN) != 0);
+        return ring.record(n);
     }
 
     /**

@@ -9,6 +9,8 @@ package io.shmflux.internal.protocol;
  * @param writerPid process that published it
  * @param timestamp {@code System.nanoTime()} of the publish (CLOCK_MONOTONIC: comparable across processes)
  * @param torn      the writer failed or died mid-update; the range may be half written
+ * @param end       the end-of-stream marker: no change, feeds complete here
  */
-public record ChangeRecord(long sequence, long offset, long length, long writerPid, long timestamp, boolean torn) {
+public record ChangeRecord(long sequence, long offset, long length, long writerPid, long timestamp, boolean torn,
+                           boolean end) {
 }

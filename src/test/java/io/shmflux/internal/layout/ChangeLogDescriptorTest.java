@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The numbers in the class Javadoc's diagram and table, checked against the layout they are derived from. */
 class ChangeLogDescriptorTest {
@@ -27,7 +28,26 @@ class ChangeLogDescriptorTest {
         assertEquals(256, RING_CAPACITY_OFFSET);
         assertEquals(260, HOLDER_SLOTS_OFFSET);
         assertEquals(264, SLEEPERS_OFFSET);
+        assertEquals(268, SUBSCRIBER_SLOTS_OFFSET);
+        assertEquals(272, END_SEQUENCE_OFFSET);
+        assertEquals(280, PUBLISH_TIMEOUT_OFFSET);
+        assertEquals(288, SUBSCRIBER_SLOTS_USED_OFFSET);
+        assertEquals(292, SUBSCRIBER_CLAIMS_OFFSET);
         assertEquals(320, HOLDER_TABLE_OFFSET);
+    }
+
+    @Test
+    void aSubscriberSlotIsOneCacheLineAndTheTableFollowsTheHolderTable() {
+        assertEquals(64, SUBSCRIBER_LENGTH);
+        assertEquals(0, SUBSCRIBER_POSITION_OFFSET);
+        assertEquals(8, SUBSCRIBER_PID_OFFSET);
+        assertEquals(16, SUBSCRIBER_WAKE_AT_OFFSET);
+        assertEquals(24, SUBSCRIBER_TOKEN_OFFSET);
+        assertEquals(28, SUBSCRIBER_PROGRESS_OFFSET);
+        assertEquals(2368, subscriberTableOffset(HOLDER_SLOTS));
+        assertEquals(2368 + 64, subscriberOffset(HOLDER_SLOTS, 1));
+        assertEquals(2368 + 64 * 64, ringOffset(HOLDER_SLOTS, SUBSCRIBER_SLOTS));
+        assertTrue(SUBSCRIBER_LOCK_BASE >= HOLDER_LOCK_BASE + HOLDER_SLOTS, "lock byte ranges must not overlap");
     }
 
     @Test
@@ -51,10 +71,10 @@ class ChangeLogDescriptorTest {
 
     @Test
     void theRingStartsOnACacheLineAfterTheHolderTableAndWrapsAtItsCapacity() {
-        long ring = ringOffset(HOLDER_SLOTS);
+        long ring = ringOffset(HOLDER_SLOTS, SUBSCRIBER_SLOTS);
         assertEquals(0, ring % 64);
-        assertEquals(320 + 8 * 256, ring);
-        assertEquals(ring + 64L * 1024, regionLength(1024, HOLDER_SLOTS));
+        assertEquals(320 + 8 * 256 + 64 * 64, ring);
+        assertEquals(ring + 64L * 1024, regionLength(1024, HOLDER_SLOTS, SUBSCRIBER_SLOTS));
         assertEquals(ring, recordOffset(ring, 1024, 1));
         assertEquals(ring + 64, recordOffset(ring, 1024, 2));
         assertEquals(ring, recordOffset(ring, 1024, 1025));

@@ -1,0 +1,116 @@
+package io.shmflux.internal.protocol;
+
+import io.shmflux.PublishTimeoutException;
+import io.shmflux.internal.linux.Futex;
+import io.shmflux.internal.namespace.ControlFile;
+
+import java.lang.foreign.MemorySegment;
+import java.util.BitSet;
+import java.util.concurrent.TimeUnit;
+
+import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
+
+/**
+ * The publisher's side of back pressure: before change {@code n} overwrites the record of change
+ * {@code n - capacity}, every live {@code BACK_PRESSURE} subscriber must have taken that change. Called
+ * with the writer lock held and the sequence still even, so readers and {@code REPORT} subscribers go
+ * on while a publisher waits here; other publishers queue behind it on the writer lock (they would need
+ * the same room).
+ *
+ * <ol>
+ * <li>Read "slots used"; none: return (the only cost when nobody uses back pressure).</li>
+ * <li>For each slot with a token whose position leaves no room for {@code n}: if its lock byte is free,
+ *     its subscriber is dead: clear the token (CAS of the exact token seen, so a new claim is never
+ *     cleared) and go on.</li>
+ * <li>Otherwise store wake-at = {@code n - capacity + 1} (volatile), CAS the waiting bit onto the
+ *     progress word, load the position again: enough now means go on (the subscriber advanced in
+ *     between); else FUTEX_WAIT on the word with the bit, for at most 50 ms, and start this step
+ *     again (after checking liveness). The subscriber swaps the word before it wakes, so a wake-up
+ *     cannot be lost between the load and the wait.</li>
+ * <li>Past the object's publish timeout: throw {@link PublishTimeoutException} naming the subscriber's
+ *     pid; the caller has not started the change.</li>
+ * </ol>
+ */
+final class BackPressureGate {
+
+    private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private final ControlFile control;
+    private final ChangeRing ring;
+    private final MemorySegment region;
+    private final BitSet usedHere;
+    private final long timeoutNanos;
+    private long waits;
+
+    /** @param usedHere the slots this handle's own subscribers use (their lock bytes are ours) */
+    BackPressureGate(ControlFile control, ChangeRing ring, BitSet usedHere) {
+        this.control = control;
+        this.ring = ring;
+        this.region = ring.region();
+        this.usedHere = usedHere;
+        this.timeoutNanos = (long) LONG.get(region, PUBLISH_TIMEOUT_OFFSET);
+    }
+
+    /** {@return how many times a publisher of this handle slept for a subscriber} */
+    long waits() {
+        return waits;
+    }
+
+    /** Returns once change {@code n} may be written (steps above). */
+    void awaitRoom(long n, String object) {
+        int used = ring.subscriberSlotsUsed();
+        if (used == 0) {
+            return;
+        }
+        long need = n - ring.capacity() + 1; // the position that leaves room for n
+        if (need <= 1) {
+            return;
+        }
+        long start = 0;
+        for (int slot = 0; slot < used; slot++) {
+            long at = ring.subscriberOffset(slot);
+            while (true) {
+                int token = (int) INT.getAcquire(region, at + SUBSCRIBER_TOKEN_OFFSET);
+                if (token == 0 || (long) LONG.getVolatile(region, at + SUBSCRIBER_POSITION_OFFSET) >= need) {
+                    break;
+                }
+                if (!alive(slot)) {
+                    INT.compareAndSet(region, at + SUBSCRIBER_TOKEN_OFFSET, token, 0);
+                    continue;
+                }
+                if (start == 0) {
+                    start = System.nanoTime();
+                }
+                long left = start + timeoutNanos - System.nanoTime();
+                if (left <= 0) {
+                    long pid = (long) LONG.get(region, at + SUBSCRIBER_PID_OFFSET);
+                    throw new PublishTimeoutException("publish timed out waiting for a back-pressure subscriber: object="
+                            + object + ", subscriberPid=" + pid + ", slot=" + slot + ", position="
+                            + (long) LONG.getVolatile(region, at + SUBSCRIBER_POSITION_OFFSET) + ", sequence=" + n
+                            + ", timeoutMillis=" + TimeUnit.NANOSECONDS.toMillis(timeoutNanos), pid);
+                }
+                LONG.setVolatile(region, at + SUBSCRIBER_WAKE_AT_OFFSET, need);
+                int word = (int) INT.getVolatile(region, at + SUBSCRIBER_PROGRESS_OFFSET);
+                int waiting = word | 1;
+                if (word != waiting && !INT.compareAndSet(region, at + SUBSCRIBER_PROGRESS_OFFSET, word, waiting)) {
+                    continue;
+                }
+                if ((long) LONG.getVolatile(region, at + SUBSCRIBER_POSITION_OFFSET) >= need
+                        || (int) INT.getAcquire(region, at + SUBSCRIBER_TOKEN_OFFSET) != token) {
+                    continue;
+                }
+                waits++;
+                Futex.await(region.asSlice(at + SUBSCRIBER_PROGRESS_OFFSET, 4), waiting, Math.min(left, SLICE_NANOS));
+            }
+        }
+    }
+
+    private boolean alive(int slot) {
+        synchronized (usedHere) {
+            if (usedHere.get(slot)) {
+                return true;
+            }
+        }
+        return control.isByteLockedByOther(SUBSCRIBER_LOCK_BASE + slot);
+    }
+}

@@ -1,0 +1,143 @@
+package io.shmflux.internal.protocol;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One subscriber's position in the change ring: where it starts, the lap arithmetic that turns records
+ * it can no longer read into an exact {@code missed} count, the end of the stream, and, for a
+ * back-pressure subscriber, its position in shared memory. Not thread-safe: the feed lets one thread at
+ * a time drain it. Knows nothing of Reactor.
+ *
+ * <h2>Taking the next change ({@link #poll()})</h2>
+ * <ol>
+ * <li>Read record {@code cursor}. It is polled by its own sequence, and the shared counter is read only
+ *     when the record is not there, to tell "not published yet" from "lapped": while a subscriber keeps
+ *     up it touches only the record lines the writer wrote.</li>
+ * <li>Not published yet: caught up, unless a dead writer's change that this handle cannot finish is
+ *     pending ({@link ChangeLog#abandonedChange(long)}): take that, flagged torn. Caught up after the
+ *     end of the stream: ended.</li>
+ * <li>Published but not held: the ring lapped the cursor; skip to the oldest record it still holds and
+ *     count the skipped changes as missed.</li>
+ * <li>The end-of-stream marker: ended. Otherwise take the change: the cursor moves on and, for a
+ *     back-pressure subscriber, so does its shared position (publishers may now overwrite it).</li>
+ * </ol>
+ */
+public final class ChangeCursor {
+
+    /** Where a cursor starts. */
+    public enum Start {
+        /** With the first change published after the cursor was made. */
+        NOW,
+        /** With the oldest change the ring holds. */
+        OLDEST,
+        /** With the change after a given sequence. */
+        AFTER
+    }
+
+    private final ChangeLog log;
+    private final ChangeRing ring;
+    private final @Nullable SubscriberSlot slot;
+    private long cursor;
+    private long missed;
+    private long lastMissed;
+    private boolean ended;
+    private boolean closed;
+
+    /**
+     * Fixes the starting point now (and claims a back-pressure slot at it if asked): every change
+     * published after this returns is delivered or counted as missed.
+     *
+     * @param after the sequence to start after, for {@link Start#AFTER}
+     */
+    public ChangeCursor(ChangeLog log, Start start, long after, boolean backPressure) {
+        this.log = log;
+        this.ring = log.ring();
+        long published = ring.published();
+        this.cursor = switch (start) {
+            case NOW -> published + 1;
+            case OLDEST -> Math.max(1, ring.oldestRetained(published));
+            case AFTER -> ChangeRing.startAfter(after);
+        };
+        this.slot = backPressure ? log.claimSubscriberSlot(cursor) : null;
+    }
+
+    /** {@return the next change to deliver, or null if caught up or ended} Steps above. */
+    public @Nullable ChangeRecord poll() {
+        while (!ended) {
+            ChangeRecord record = ring.record(cursor);
+            if (record == null) {
+                // once the counter says the change is published, its record is visible (records are
+                // written before the counter moves)
+                long published = ring.published();
+                if (cursor > published) {
+                    ChangeRecord abandoned = log.abandonedChange(cursor);
+                    if (abandoned == null) {
+                        ended = ring.endSequence() != 0;
+                        return null;
+                    }
+                    record = abandoned;
+                } else {
+                    record = ring.record(cursor);
+                    if (record == null) {
+                        long skip = ring.lapSkip(cursor, published);
+                        missed += skip;
+                        cursor += skip;
+                        continue;
+                    }
+                }
+            }
+            if (record.end()) {
+                ended = true;
+                return null;
+            }
+            cursor++;
+            lastMissed = missed;
+            missed = 0;
+            if (slot != null) {
+                slot.advance(cursor, false);
+            }
+            return record;
+        }
+        return null;
+    }
+
+    /** {@return how many changes were lost just before the change {@link #poll()} returned last} */
+    public long missed() {
+        return lastMissed;
+    }
+
+    /**
+     * {@return true once the cursor reached the end of the stream: every change before the end marker
+     * was delivered or counted as missed} Also true without a {@link #poll()}, so that a feed with no
+     * demand completes.
+     */
+    public boolean ended() {
+        if (!ended) {
+            long end = ring.endSequence();
+            ended = end != 0 && cursor >= end;
+        }
+        return ended;
+    }
+
+    /** {@return the next change this cursor wants} */
+    public long position() {
+        return cursor;
+    }
+
+    /** The drain stopped (no demand, or caught up): a waiting publisher may go on if it has room. */
+    public void drainEnded() {
+        if (slot != null && !closed) {
+            slot.advance(cursor, true);
+        }
+    }
+
+    /** Gives up the back-pressure slot, if any. Idempotent. */
+    public void close() {
+        if (!closed) {
+            closed = true;
+            if (slot != null) {
+                log.releaseSubscriberSlot(slot);
+            }
+        }
+    }
+}
