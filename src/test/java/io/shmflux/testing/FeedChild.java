@@ -25,6 +25,13 @@ import java.util.concurrent.locks.LockSupport;
  * write-records NAME MILLIS           publish checksummed 64-byte records for MILLIS
  * read-records NAME READS             read the record READS times, count torn copies
  * hang-in-publish NAME                start a change, write half of it, then sleep (to be killed)
+ * subscribe-bp NAME COUNT EVERY MICROS a BACK_PRESSURE subscriber that pauses MICROS after every EVERY
+ *                                     changes; prints "at N" at each pause and a done line at COUNT
+ * publish-timed NAME COUNT            publish COUNT changes unpaced; count publishes that took over 1 ms
+ * until-complete NAME                 follow changes from the oldest until the stream completes
+ * race NAME                           commands on stdin: "race N" runs N subscribe rounds against a
+ *                                     publisher in another process, checking each round's first event;
+ *                                     "exit" ends
  * </pre>
  */
 public final class FeedChild {
@@ -42,6 +49,11 @@ public final class FeedChild {
                 case "write-records" -> writeRecords(mapping, Long.parseLong(args[2]));
                 case "read-records" -> readRecords(mapping, Long.parseLong(args[2]));
                 case "hang-in-publish" -> hang(mapping);
+                case "subscribe-bp" -> subscribeBackPressure(mapping, Long.parseLong(args[2]), Long.parseLong(args[3]),
+                        Long.parseLong(args[4]));
+                case "publish-timed" -> publishTimed(mapping, Long.parseLong(args[2]));
+                case "until-complete" -> untilComplete(mapping);
+                case "race" -> race(mapping);
                 default -> throw new IllegalArgumentException("unknown role: " + role);
             }
         }
@@ -96,6 +108,125 @@ public final class FeedChild {
         }
         System.out.println("done received=" + counts[0] + " missed=" + counts[1] + " orderErrors=" + counts[2]
                 + " torn=" + counts[3]);
+    }
+
+    private static void subscribeBackPressure(FileMapping mapping, long last, long every, long pauseMicros)
+            throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
+        long[] counts = new long[4]; // received, missed, order errors, torn
+        BaseSubscriber<ChangeEvent> subscriber = new BaseSubscriber<>() {
+            long expected = 1;
+
+            @Override
+            protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
+                System.out.println("ready");
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            protected void hookOnNext(ChangeEvent e) {
+                counts[0]++;
+                counts[1] += e.missed();
+                counts[3] += e.torn() ? 1 : 0;
+                if (e.sequence() != expected) {
+                    counts[2]++;
+                }
+                expected = e.sequence() + 1;
+                if (e.sequence() >= last) {
+                    done.countDown();
+                    dispose();
+                } else if (every > 0 && counts[0] % every == 0) {
+                    System.out.println("at " + counts[0]);
+                    LockSupport.parkNanos(pauseMicros * 1000);
+                }
+            }
+        };
+        mapping.changes(ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST)
+                        .withOverflow(ChangeOptions.Overflow.BACK_PRESSURE))
+                .publishOn(Schedulers.single(), 256)
+                .subscribe(subscriber);
+        if (!done.await(120, TimeUnit.SECONDS)) {
+            System.out.println("timeout received=" + counts[0]);
+            return;
+        }
+        System.out.println("done received=" + counts[0] + " missed=" + counts[1] + " orderErrors=" + counts[2]
+                + " torn=" + counts[3]);
+    }
+
+    private static void publishTimed(FileMapping mapping, long count) throws Exception {
+        awaitGo();
+        long stalls = 0;
+        long longest = 0;
+        long start = System.nanoTime();
+        for (long i = 1; i <= count; i++) {
+            long value = i;
+            long before = System.nanoTime();
+            mapping.publish((i % 64) * 8, 8, r -> r.set(ValueLayout.JAVA_LONG, 0, value));
+            long took = System.nanoTime() - before;
+            if (took > 1_000_000) {
+                stalls++;
+            }
+            longest = Math.max(longest, took);
+        }
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        System.out.println("published " + count + " stalls=" + stalls + " longestMillis="
+                + TimeUnit.NANOSECONDS.toMillis(longest) + " millis=" + millis);
+    }
+
+    private static void untilComplete(FileMapping mapping) throws Exception {
+        long[] counts = new long[3]; // received, missed, order errors
+        long[] expected = {1};
+        CountDownLatch subscribed = new CountDownLatch(1);
+        reactor.core.publisher.Mono<Void> completion = mapping.changes(ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST))
+                .doOnSubscribe(s -> subscribed.countDown())
+                .doOnNext(e -> {
+                    counts[0]++;
+                    counts[1] += e.missed();
+                    if (e.sequence() != expected[0] + e.missed()) {
+                        counts[2]++;
+                    }
+                    expected[0] = e.sequence() + 1;
+                })
+                .then();
+        CountDownLatch done = new CountDownLatch(1);
+        completion.subscribe(null, e -> System.out.println("error " + e), done::countDown);
+        subscribed.await();
+        System.out.println("ready");
+        if (!done.await(60, TimeUnit.SECONDS)) {
+            System.out.println("timeout received=" + counts[0]);
+            return;
+        }
+        System.out.println("completed received=" + counts[0] + " missed=" + counts[1] + " orderErrors=" + counts[2]);
+    }
+
+    /**
+     * Each round subscribes, notes in {@code doOnSubscribe} the latest sequence S, and takes the first
+     * event: it must be change S + 1 or earlier (counting what it says it missed), or a change was lost
+     * in the window between the callback and the feed's start. The other process publishes all along.
+     */
+    private static void race(FileMapping mapping) throws Exception {
+        System.out.println("ready");
+        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+        for (String line = in.readLine(); line != null && !line.equals("exit"); line = in.readLine()) {
+            int rounds = Integer.parseInt(line.substring("race ".length()));
+            long violations = 0;
+            long moved = 0;
+            for (int round = 0; round < rounds; round++) {
+                long[] seen = new long[1];
+                long before = mapping.sequence();
+                ChangeEvent first = mapping.changes()
+                        .doOnSubscribe(s -> seen[0] = mapping.sequence())
+                        .next()
+                        .block(java.time.Duration.ofSeconds(10));
+                if (first == null || first.sequence() - first.missed() > seen[0] + 1) {
+                    violations++;
+                }
+                if (seen[0] != before) {
+                    moved++;
+                }
+            }
+            System.out.println("raced rounds=" + rounds + " violations=" + violations + " moved=" + moved);
+        }
     }
 
     private static void publish(FileMapping mapping, long count) throws Exception {
