@@ -24,6 +24,8 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -204,6 +206,34 @@ class CrossUserAccessTest {
         assertThrows(ObjectNotFoundException.class, () -> SharedMemory.open(name, Access.READ));
         assertFalse(Files.exists(data));
         assertFalse(Files.exists(Path.of(data + ".ctl")));
+    }
+
+    @Test
+    void aReadOnlySurvivorOfAWriterKilledMidChangeGetsItFlaggedTornWithinASecond() {
+        String name = "Global\\" + TestNames.unique("ro-dead-writer");
+        FileMapping creator = SharedMemory.create(name, 4096, MappingOptions.DEFAULT.withPermissions("rw-r--r--"));
+        try (ChildJvm writer = ChildJvm.start(io.shmflux.testing.FeedChild.class, "hang-in-publish", name);
+             ChildJvm reader = nobody()) {
+            try (creator) {
+                assertEquals("mid-update", writer.nextLine());
+                reader.call("open " + name + " READ"); // nobody may only read: its control file is read-only
+                reader.call("subscribe " + name);
+            }
+            writer.kill9(); // the read-only reader is now the only holder, and cannot finish the change
+            Matcher change = Pattern.compile("ok sequence=1 torn=true millis=(\\d+)").matcher(reader.call("awaitChange " + name));
+            assertTrue(change.matches(), change.toString());
+            assertTrue(Long.parseLong(change.group(1)) < 1000, "the feed delivered the dead writer's change within 1 s");
+            Matcher snapshot = Pattern.compile("ok torn=true sequence=0 first=999 millis=(\\d+)")
+                    .matcher(reader.call("snapshot " + name + " 0 64"));
+            assertTrue(snapshot.matches(), snapshot.toString());
+            assertTrue(Long.parseLong(snapshot.group(1)) < 1000, "the snapshot returned within 1 s");
+            reader.send("read " + name + " 0 8");
+            String read = reader.nextLine();
+            assertTrue(read.startsWith("error TornDataException range holds a torn change: "), read);
+            reader.call("close " + name);
+        }
+        // nobody may not unlink root's files from the sticky /dev/shm; the next root open reclaims them
+        assertThrows(ObjectNotFoundException.class, () -> SharedMemory.open(name, Access.READ));
     }
 
     private static void assertOpenDenied(ChildJvm child, String name, Access access) {

@@ -22,6 +22,10 @@ import java.util.Map;
  *                          -> ok created=BOOL size=N path=P      (the handle is then called NAME)
  * map HANDLE ACCESS OFFSET LENGTH -> ok VIEW
  * putLong VIEW OFFSET VALUE | getLong VIEW OFFSET -> ok VALUE | flush VIEW | close ID
+ * subscribe HANDLE          -> ok     (the next change of HANDLE's feed is kept)
+ * awaitChange HANDLE        -> ok sequence=N torn=BOOL millis=M   (M: how long this command waited)
+ * snapshot HANDLE OFFSET LENGTH -> ok torn=BOOL sequence=N first=LONG millis=M
+ * read HANDLE OFFSET LENGTH -> ok first=LONG
  * at EPOCH_MILLIS COMMAND...   run COMMAND once the wall clock reaches the time (race starts)
  * exit
  * </pre>
@@ -30,6 +34,7 @@ public final class MappingChild {
 
     private final Map<String, FileMapping> handles = new HashMap<>();
     private final Map<String, MappedView> views = new HashMap<>();
+    private final Map<String, java.util.concurrent.CompletableFuture<io.shmflux.ChangeEvent>> changes = new HashMap<>();
     private int nextView;
 
     public static void main(String[] args) throws Exception {
@@ -85,6 +90,25 @@ public final class MappingChild {
                 views.put(id, handles.get(c[1]).map(Access.valueOf(c[2]), Long.parseLong(c[3]), Long.parseLong(c[4])));
                 yield " " + id;
             }
+            case "subscribe" -> {
+                changes.put(c[1], handles.get(c[1]).changes().next().toFuture());
+                yield "";
+            }
+            case "awaitChange" -> {
+                long start = System.nanoTime();
+                io.shmflux.ChangeEvent e = changes.remove(c[1]).get(10, java.util.concurrent.TimeUnit.SECONDS);
+                yield " sequence=" + e.sequence() + " torn=" + e.torn() + " millis=" + millisSince(start);
+            }
+            case "snapshot" -> {
+                long start = System.nanoTime();
+                io.shmflux.Snapshot s = handles.get(c[1]).snapshot(Long.parseLong(c[2]), Integer.parseInt(c[3]));
+                yield " torn=" + s.torn() + " sequence=" + s.sequence() + " first="
+                        + java.lang.foreign.MemorySegment.ofArray(s.data()).get(ValueLayout.JAVA_LONG_UNALIGNED, 0)
+                        + " millis=" + millisSince(start);
+            }
+            case "read" -> " first=" + java.lang.foreign.MemorySegment.ofArray(
+                    handles.get(c[1]).read(Long.parseLong(c[2]), Integer.parseInt(c[3])))
+                    .get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
             case "putLong" -> {
                 views.get(c[1]).segment().set(ValueLayout.JAVA_LONG_UNALIGNED, Long.parseLong(c[2]), Long.parseLong(c[3]));
                 yield "";
@@ -101,6 +125,10 @@ public final class MappingChild {
             }
             default -> throw new IllegalArgumentException("unknown command: " + c[0]);
         };
+    }
+
+    private static long millisSince(long start) {
+        return java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     }
 
     private String handle(String id, FileMapping mapping) {
