@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * shmflux NAME BLOCKING|LOW_LATENCY WARMUP SAMPLES  latency of changes() onNext: nanoTime - event.timestamp()
  * futex   PATH WARMUP SAMPLES                      latency of a raw futex wake on a word in a /dev/shm file
  * socket  PATH WARMUP SAMPLES                      latency of a 16-byte Unix-domain-socket message
- * burst   NAME WARMUP EVENTS                       delivered events/s and missed counts of a publish burst
+ * burst   NAME WARMUP EVENTS REPORT|BACK_PRESSURE  delivered events/s and missed counts of a publish burst
  * </pre>
  */
 public final class BenchChild {
@@ -66,7 +66,8 @@ public final class BenchChild {
                     Long.parseLong(args[4]));
             case "futex" -> futex(Path.of(args[1]), Long.parseLong(args[2]), Long.parseLong(args[3]));
             case "socket" -> socket(Path.of(args[1]), Long.parseLong(args[2]), Long.parseLong(args[3]));
-            case "burst" -> burst(args[1], Long.parseLong(args[2]), Long.parseLong(args[3]));
+            case "burst" -> burst(args[1], Long.parseLong(args[2]), Long.parseLong(args[3]),
+                    ChangeOptions.Overflow.valueOf(args[4]));
             default -> throw new IllegalArgumentException("unknown role: " + args[0]);
         }
         System.out.println("bye");
@@ -222,13 +223,15 @@ public final class BenchChild {
         }
     }
 
-    private static void burst(String name, long warmup, long events) throws InterruptedException {
+    private static void burst(String name, long warmup, long events, ChangeOptions.Overflow overflow)
+            throws InterruptedException {
         long last = warmup + events;
         CountDownLatch warm = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(1);
         long[] counts = new long[6]; // delivered, missed, torn, first timestamp, last receive time, order errors
         try (FileMapping mapping = SharedMemory.open(name, Access.READ_WRITE)) {
-            Disposable subscription = mapping.changes().subscribe(new java.util.function.Consumer<>() {
+            Disposable subscription = mapping.changes(ChangeOptions.DEFAULT.withOverflow(overflow))
+                    .subscribe(new java.util.function.Consumer<>() {
                 long expected = 1;
 
                 @Override

@@ -84,9 +84,9 @@ public final class ChangeFeedBenchmark {
     record Latency(String key, String title, long paceNanos, Histogram histogram, Map<String, String> details) {
     }
 
-    /** The burst scenario's outcome. */
-    record Burst(long events, long delivered, long missed, long torn, long orderErrors, long deliverNanos,
-                 long publishNanos, double publishOnlyPerSecond) {
+    /** The burst scenario's outcome, for one overflow mode and ring capacity. */
+    record Burst(ChangeOptions.Overflow overflow, int ringCapacity, long events, long delivered, long missed, long torn,
+                 long orderErrors, long deliverNanos, long publishNanos, double publishOnlyPerSecond) {
 
         double deliveredPerSecond() {
             return delivered * 1e9 / deliverNanos;
@@ -149,8 +149,13 @@ public final class ChangeFeedBenchmark {
             for (Latency l : latencies) {
                 print(l);
             }
-            Burst burst = burst(config);
-            Report report = new Report(config, machine, latencies, burst, idle[0], futexIdle[0]);
+            MappingOptions wide = MappingOptions.DEFAULT.withChangeRingCapacity(1 << 20);
+            double publishOnly = publishOnly(config, wide);
+            List<Burst> bursts = List.of(
+                    burst(config, ChangeOptions.Overflow.REPORT, 1 << 20, publishOnly),
+                    burst(config, ChangeOptions.Overflow.BACK_PRESSURE, 1 << 20, publishOnly),
+                    burst(config, ChangeOptions.Overflow.BACK_PRESSURE, 1024, publishOnly));
+            Report report = new Report(config, machine, latencies, bursts, idle[0], futexIdle[0]);
             report.write(config.out());
             System.out.println();
             System.out.println(report.markdown());
@@ -409,16 +414,19 @@ public final class ChangeFeedBenchmark {
         }
     }
 
-    /** Scenario 5: publish as fast as possible; count what one subscriber process gets. */
-    static Burst burst(Config config) throws Exception {
-        String name = RUN + "-burst";
-        MappingOptions options = MappingOptions.DEFAULT.withChangeRingCapacity(1 << 20);
-        double publishOnly = publishOnly(config, options);
+    /**
+     * Scenario 5: publish as fast as possible; count what one subscriber process gets. With
+     * {@code BACK_PRESSURE} the publisher waits whenever it is a whole ring ahead of the subscriber.
+     */
+    static Burst burst(Config config, ChangeOptions.Overflow overflow, int ringCapacity, double publishOnly)
+            throws Exception {
+        String name = RUN + "-burst-" + overflow.name().toLowerCase(java.util.Locale.ROOT) + "-" + ringCapacity;
+        MappingOptions options = MappingOptions.DEFAULT.withChangeRingCapacity(ringCapacity);
         try (FileMapping mapping = tracked(SharedMemory.create(name, 4096, options))) {
             long[] value = new long[1];
             Consumer<MemorySegment> writer = range -> range.set(ValueLayout.JAVA_LONG, 0, value[0]);
             try (Child child = Child.start("burst", name, Long.toString(config.burstWarmup()),
-                    Long.toString(config.burstEvents()))) {
+                    Long.toString(config.burstEvents()), overflow.name())) {
                 child.await("ready", START_WAIT);
                 for (long i = 1; i <= config.burstWarmup(); i++) {
                     value[0] = i;
@@ -433,11 +441,11 @@ public final class ChangeFeedBenchmark {
                 }
                 long publishNanos = System.nanoTime() - start;
                 Map<String, String> r = parse(child.await("result", RESULT_WAIT));
-                Burst burst = new Burst(config.burstEvents(), Long.parseLong(r.get("delivered")),
+                Burst burst = new Burst(overflow, ringCapacity, config.burstEvents(), Long.parseLong(r.get("delivered")),
                         Long.parseLong(r.get("missed")), Long.parseLong(r.get("torn")),
                         Long.parseLong(r.get("orderErrors")), Long.parseLong(r.get("nanos")), publishNanos, publishOnly);
-                System.out.printf("  burst: published %,.0f/s, delivered %,d (%,.0f/s), missed %,d, torn %d, order errors %d%n",
-                        burst.publishedPerSecond(), burst.delivered(), burst.deliveredPerSecond(), burst.missed(),
+                System.out.printf("  burst %s, ring %d: published %,.0f/s, delivered %,d (%,.0f/s), missed %,d, torn %d, order errors %d%n",
+                        overflow, ringCapacity, burst.publishedPerSecond(), burst.delivered(), burst.deliveredPerSecond(), burst.missed(),
                         burst.torn(), burst.orderErrors());
                 child.exit();
                 return burst;

@@ -33,18 +33,20 @@ final class Report {
     private final ChangeFeedBenchmark.Config config;
     private final Map<String, String> machine;
     private final List<ChangeFeedBenchmark.Latency> latencies;
+    private final List<ChangeFeedBenchmark.Burst> bursts;
     private final ChangeFeedBenchmark.Burst burst;
     private final ChangeFeedBenchmark.Idle idle;
     private final ChangeFeedBenchmark.Idle futexIdle;
     private final List<Target> targets = new ArrayList<>();
 
     Report(ChangeFeedBenchmark.Config config, Map<String, String> machine, List<ChangeFeedBenchmark.Latency> latencies,
-           ChangeFeedBenchmark.Burst burst, ChangeFeedBenchmark.Idle idle, ChangeFeedBenchmark.Idle futexIdle) {
+           List<ChangeFeedBenchmark.Burst> bursts, ChangeFeedBenchmark.Idle idle, ChangeFeedBenchmark.Idle futexIdle) {
         this.futexIdle = futexIdle;
         this.config = config;
         this.machine = machine;
         this.latencies = latencies;
-        this.burst = burst;
+        this.bursts = bursts;
+        this.burst = bursts.get(0); // REPORT, the reference
         this.idle = idle;
         double blocking = p50("shmflux_blocking");
         targets.add(new Target("blocking_vs_futex", "shmflux BLOCKING p50 / raw futex p50", blocking / p50("futex"), "×",
@@ -55,6 +57,9 @@ final class Report {
                 p50("shmflux_low_latency") / 1e3, "µs", "<", 1.0));
         targets.add(new Target("burst_delivered_per_second", "burst: events/s delivered to one subscriber process",
                 burst.deliveredPerSecond(), "events/s", ">=", 5_000_000));
+        ChangeFeedBenchmark.Burst lossless = bursts.get(1);
+        targets.add(new Target("back_pressure_burst_vs_report", "burst: BACK_PRESSURE / REPORT events/s delivered (ring "
+                + lossless.ringCapacity() + ")", lossless.deliveredPerSecond() / burst.deliveredPerSecond(), "×", ">=", 0.5));
         targets.add(new Target("idle_cpu_percent", "idle BLOCKING subscriber process, % of one core over "
                 + config.idleNanos() / 1_000_000_000 + " s", idle.processPercent(), "%", "<", 0.1));
     }
@@ -144,12 +149,20 @@ final class Report {
             sep = ",\n";
         }
         b.append("\n  },\n");
-        b.append("  \"burst\": {\"events\": ").append(burst.events()).append(", \"delivered\": ").append(burst.delivered())
-                .append(", \"missed\": ").append(burst.missed()).append(", \"torn\": ").append(burst.torn())
-                .append(", \"order_errors\": ").append(burst.orderErrors())
-                .append(", \"delivered_per_second\": ").append(num(burst.deliveredPerSecond()))
-                .append(", \"published_per_second\": ").append(num(burst.publishedPerSecond()))
-                .append(", \"publish_only_per_second\": ").append(num(burst.publishOnlyPerSecond())).append("},\n");
+        b.append("  \"bursts\": [");
+        sep = "\n";
+        for (ChangeFeedBenchmark.Burst burst : bursts) {
+            b.append(sep).append("    {\"overflow\": ").append(str(burst.overflow().name()))
+                    .append(", \"ring_capacity\": ").append(burst.ringCapacity())
+                    .append(", \"events\": ").append(burst.events()).append(", \"delivered\": ").append(burst.delivered())
+                    .append(", \"missed\": ").append(burst.missed()).append(", \"torn\": ").append(burst.torn())
+                    .append(", \"order_errors\": ").append(burst.orderErrors())
+                    .append(", \"delivered_per_second\": ").append(num(burst.deliveredPerSecond()))
+                    .append(", \"published_per_second\": ").append(num(burst.publishedPerSecond()))
+                    .append(", \"publish_only_per_second\": ").append(num(burst.publishOnlyPerSecond())).append('}');
+            sep = ",\n";
+        }
+        b.append("\n  ],\n");
         b.append("  \"idle\": {\"seconds\": ").append(num(idle.windowNanos() / 1e9))
                 .append(", \"process_cpu_percent\": ").append(num(idle.processPercent()))
                 .append(", \"change_thread_cpu_percent\": ").append(num(idle.changeThreadPercent()))
@@ -198,11 +211,15 @@ final class Report {
                     .append(" |\n");
         }
         b.append(String.format(Locale.ROOT,
-                "%nBurst (ring of 2^20 records): published %,d events at %,.0f events/s; the subscriber process got %,d "
-                        + "(%,.0f events/s), missed (lapped, reported) %,d, torn %d, order errors %d. "
-                        + "The same publishing with no subscriber anywhere: %,.0f events/s.%n",
-                burst.events(), burst.publishedPerSecond(), burst.delivered(), burst.deliveredPerSecond(),
-                burst.missed(), burst.torn(), burst.orderErrors(), burst.publishOnlyPerSecond()));
+                "%nBurst: %,d events published as fast as one thread can, one subscriber process. The same publishing "
+                        + "with no subscriber anywhere: %,.0f events/s.%n%n", burst.events(), burst.publishOnlyPerSecond()));
+        b.append("| overflow | ring | published events/s | delivered | delivered events/s | missed (reported) | torn | order errors |\n");
+        b.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (ChangeFeedBenchmark.Burst burst : bursts) {
+            b.append(String.format(Locale.ROOT, "| %s | %,d | %,.0f | %,d | %,.0f | %,d | %d | %d |%n",
+                    burst.overflow(), burst.ringCapacity(), burst.publishedPerSecond(), burst.delivered(),
+                    burst.deliveredPerSecond(), burst.missed(), burst.torn(), burst.orderErrors()));
+        }
         b.append(String.format(Locale.ROOT,
                 "%nIdle BLOCKING subscriber process over %.1f s: %.4f%% of one core; its change thread %.4f%% "
                         + "(%d wake-ups); busiest threads: %s. For comparison, the idle raw-futex receiver JVM "
