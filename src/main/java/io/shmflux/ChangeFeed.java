@@ -89,7 +89,15 @@ final class ChangeFeed implements ChangeDispatcher.Listener {
                 if (cancelled) {
                     terminate();
                 } else {
-                    emit();
+                    try {
+                        emit();
+                    } catch (RuntimeException | InternalError e) {
+                        // the ring could not be read (a memory fault: the control file was truncated
+                        // under us): end the feed with the error rather than leave it waiting for good
+                        failure = e instanceof RuntimeException r ? r : new SharedMemoryException(
+                                "memory fault reading the change ring: cause=" + e.getMessage(), e);
+                        closing = true;
+                    }
                     if (closing) {
                         terminate();
                         RuntimeException failed = failure;

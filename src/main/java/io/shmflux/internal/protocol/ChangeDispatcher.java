@@ -1,5 +1,6 @@
 package io.shmflux.internal.protocol;
 
+import io.shmflux.SharedMemoryException;
 import reactor.core.scheduler.Schedulers;
 
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -42,6 +43,8 @@ public final class ChangeDispatcher {
     private final Object monitor = new Object();
     private volatile int spinners;
     private volatile boolean closed;
+    /** True while the thread is inside listener code, which may block for as long as it likes. */
+    private volatile boolean delivering;
     private Thread thread;
 
     /**
@@ -78,6 +81,12 @@ public final class ChangeDispatcher {
                         run();
                     } catch (RuntimeException failure) {
                         fail(failure);
+                    } catch (InternalError fault) {
+                        // a memory fault: the control file was truncated under us (the JVM turns the
+                        // SIGBUS into this error); the feeds must end, not wait for good
+                        fail(new SharedMemoryException("memory fault in the change log: thread=" + threadName
+                                + ", reason=the control file was truncated or removed by another process, cause="
+                                + fault.getMessage(), fault));
                     } finally {
                         release.run();
                     }
@@ -113,8 +122,13 @@ public final class ChangeDispatcher {
             long published = log.published();
             if (published != seen) {
                 seen = published;
-                for (Listener listener : listeners) {
-                    listener.onPublished();
+                delivering = true;
+                try {
+                    for (Listener listener : listeners) {
+                        listener.onPublished();
+                    }
+                } finally {
+                    delivering = false;
                 }
                 continue;
             }
@@ -153,10 +167,12 @@ public final class ChangeDispatcher {
     }
 
     /**
-     * Stops the thread and closes every listener. Idempotent. Waits (bounded) for the thread to end,
-     * so that the object is released deterministically, unless the caller is on a thread that must
-     * not block (a Reactor non-blocking thread): then the thread ends on its own moments later and
-     * releases the object itself.
+     * Stops the thread and closes every listener. Idempotent. Waits for the thread to end, so that
+     * the object is released deterministically, for at most one sleep slice (the wake below ends the
+     * sleep at once; the slice bounds the case where the thread has just entered listener code).
+     * It does not wait when the thread is inside listener code (a subscriber's {@code onNext} may
+     * block for as long as it likes) or when the caller is on a thread that must not block (a Reactor
+     * non-blocking thread): the thread then ends on its own and releases the object itself.
      */
     public void close() {
         Thread running;
@@ -169,10 +185,14 @@ public final class ChangeDispatcher {
             monitor.notifyAll();
         }
         if (running != null && running != Thread.currentThread()) {
-            log.wakeSleepers(); // other processes' dispatchers wake too, find nothing new and sleep again
-            if (!Schedulers.isInNonBlockingThread()) {
+            try {
+                log.wakeSleepers(); // other processes' dispatchers wake too, find nothing new and sleep again
+            } catch (RuntimeException | InternalError e) {
+                // the control file is gone from under us: the thread ends at its next slice or fault
+            }
+            if (!delivering && !Schedulers.isInNonBlockingThread()) {
                 try {
-                    running.join(TimeUnit.NANOSECONDS.toMillis(SLICE_NANOS) * 5);
+                    running.join(TimeUnit.NANOSECONDS.toMillis(SLICE_NANOS));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

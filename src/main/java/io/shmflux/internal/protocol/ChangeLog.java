@@ -59,7 +59,6 @@ public final class ChangeLog {
 
     private final ControlFile control;
     private final MemorySegment region;
-    private final MemorySegment data;
     private final MemorySegment notifyWord;
     private final int capacity;
     private final long ringOffset;
@@ -69,12 +68,13 @@ public final class ChangeLog {
     private final ReentrantLock localLock = new ReentrantLock();
 
     /**
-     * @param data the whole object's data, mapped read-write if this handle may publish
+     * The log lives in the control file; the data it guards is passed to each call as the segment of
+     * the range concerned, so that the caller decides how it is mapped (an object too large to map
+     * whole gets a view of just that range per call).
      */
-    public ChangeLog(ControlFile control, MemorySegment data) {
+    public ChangeLog(ControlFile control) {
         this.control = control;
         this.region = control.region();
-        this.data = data;
         this.notifyWord = region.asSlice(NOTIFY_OFFSET, 4);
         this.capacity = (int) INT.get(region, RING_CAPACITY_OFFSET);
         this.ringOffset = ringOffset((int) INT.get(region, HOLDER_SLOTS_OFFSET));
@@ -116,8 +116,13 @@ public final class ChangeLog {
         return (((long) LONG.getAcquire(region, SEQUENCE_OFFSET)) & 1) != 0;
     }
 
-    /** Publishes a change of {@code [offset, offset + length)}; {@return its sequence} */
-    public long publish(long offset, long length, Consumer<MemorySegment> writer) {
+    /**
+     * Publishes a change of {@code [offset, offset + range.byteSize())}; {@return its sequence}
+     *
+     * @param range that range of the object's data, mapped read-write
+     */
+    public long publish(long offset, MemorySegment range, Consumer<MemorySegment> writer) {
+        long length = range.byteSize();
         return withWriterLock(() -> {
             long sequence = (long) LONG.get(region, SEQUENCE_OFFSET);
             long n = (sequence >>> 1) + 1;
@@ -130,7 +135,7 @@ public final class ChangeLog {
             VarHandle.storeStoreFence();
             int flags = FLAG_TORN; // until the writer returns
             try {
-                writer.accept(data.asSlice(offset, length));
+                writer.accept(range);
                 flags = 0;
             } finally {
                 finish(n, offset, length, pid, now, flags);
@@ -255,8 +260,8 @@ public final class ChangeLog {
      * An exception from a run that overlapped a write is discarded and the run repeated; one from a
      * clean run is thrown.
      */
-    public <T> Read<T> read(long offset, long length, Function<MemorySegment, T> reader) {
-        MemorySegment range = data.asSlice(offset, length);
+    public <T> Read<T> read(long offset, MemorySegment range, Function<MemorySegment, T> reader) {
+        long length = range.byteSize();
         int spins = 0;
         long backoff = 1_000;
         long oddSince = 0;
