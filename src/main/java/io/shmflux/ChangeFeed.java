@@ -142,16 +142,20 @@ final class ChangeFeed extends Flux<ChangeEvent> {
                 terminate();
                 return;
             }
+            boolean ended = false;
             try {
                 emit();
-            } catch (RuntimeException e) {
-                terminate();
-                actual.onError(e);
-                return;
+                ended = cursor.ended();
+            } catch (RuntimeException | InternalError e) {
+                // the ring could not be read (a memory fault: the control file was truncated under us):
+                // end the feed with the error rather than leave it waiting for good
+                failure = e instanceof RuntimeException r ? r : new SharedMemoryException(
+                        "memory fault reading the change ring: cause=" + e.getMessage(), e);
+                closing = true;
             }
             if (cancelled) {
                 terminate();
-            } else if (cursor.ended()) {
+            } else if (ended) {
                 terminate();
                 actual.onComplete();
             } else if (closing) {
@@ -186,6 +190,8 @@ final class ChangeFeed extends Flux<ChangeEvent> {
             dispatcher.remove(this, lowLatency);
             try {
                 cursor.close();
+            } catch (RuntimeException | InternalError e) {
+                // the control file is gone from under us: its slot went with it
             } finally {
                 object.release();
             }

@@ -14,6 +14,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -38,6 +39,9 @@ import java.util.function.Function;
  */
 public final class FileMapping implements AutoCloseable {
 
+    /** The longest range that can be copied into a {@code byte[]} (the JDK's largest array length). */
+    static final int MAX_COPY_LENGTH = Integer.MAX_VALUE - 8;
+
     private final @Nullable String name;
     private final ObjectReference object;
     private final long size;
@@ -45,11 +49,17 @@ public final class FileMapping implements AutoCloseable {
     private final boolean created;
     private final Path dataPath;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean tornDown = new AtomicBoolean();
+    /** Calls that are using the protocol now; the last one out after {@link #close()} tears it down. */
+    private final AtomicInteger inFlight = new AtomicInteger();
     private final Object protocolLock = new Object();
     private volatile @Nullable Protocol protocol;
 
-    /** This handle's side of the change protocol: a whole-object view, the log, the change thread. */
-    private record Protocol(MappedView view, ChangeLog log, ChangeDispatcher dispatcher) {
+    /**
+     * This handle's side of the change protocol: a view of the whole object (null when the object is
+     * too large to map in one piece: each call then maps just its range), the log, the change thread.
+     */
+    private record Protocol(@Nullable MappedView view, ChangeLog log, ChangeDispatcher dispatcher) {
     }
 
     FileMapping(@Nullable String name, ObjectReference object, long size, Access access, boolean created,
@@ -219,7 +229,12 @@ public final class FileMapping implements AutoCloseable {
             throw new AccessDeniedException("publish needs write access: object=" + describe() + ", handleAccess="
                     + access);
         }
-        return protocol().log().publish(offset, length, writer);
+        Protocol p = enter();
+        try {
+            return withRange(p, offset, length, range -> p.log().publish(offset, range, writer));
+        } finally {
+            leave();
+        }
     }
 
     /** Publishes a copy of {@code data} at {@code offset}; see {@link #publish(long, long, Consumer)}. */
@@ -253,9 +268,18 @@ public final class FileMapping implements AutoCloseable {
      */
     public Snapshot snapshot(long offset, int length) {
         checkRange("read", offset, length);
-        ChangeLog.Read<byte[]> read = protocol().log().read(offset, length,
-                segment -> segment.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
-        return new Snapshot(read.sequence(), read.value(), read.torn());
+        if (length > MAX_COPY_LENGTH) {
+            throw new InvalidParameterException("read length too large for a byte[]: offset=" + offset + ", length="
+                    + length + ", max=" + MAX_COPY_LENGTH);
+        }
+        Protocol p = enter();
+        try {
+            ChangeLog.Read<byte[]> read = withRange(p, offset, length, range -> p.log().read(offset, range,
+                    segment -> segment.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
+            return new Snapshot(read.sequence(), read.value(), read.torn());
+        } finally {
+            leave();
+        }
     }
 
     private TornDataException tornException(long offset, long length, long sequence) {
@@ -276,7 +300,14 @@ public final class FileMapping implements AutoCloseable {
     public <T> T read(long offset, long length, Function<MemorySegment, T> reader) {
         Objects.requireNonNull(reader, "reader");
         checkRange("read", offset, length);
-        ChangeLog.Read<T> read = protocol().log().read(offset, length, segment -> reader.apply(segment.asReadOnly()));
+        Protocol p = enter();
+        ChangeLog.Read<T> read;
+        try {
+            read = withRange(p, offset, length,
+                    range -> p.log().read(offset, range, segment -> reader.apply(segment.asReadOnly())));
+        } finally {
+            leave();
+        }
         if (read.torn()) {
             throw tornException(offset, length, read.sequence());
         }
@@ -288,8 +319,12 @@ public final class FileMapping implements AutoCloseable {
      * {@link #completeChanges()} this is the end marker's sequence.
      */
     public long sequence() {
-        ensureOpen();
-        return protocol().log().published();
+        Protocol p = enter();
+        try {
+            return p.log().published();
+        } finally {
+            leave();
+        }
     }
 
     /**
@@ -308,7 +343,12 @@ public final class FileMapping implements AutoCloseable {
             throw new AccessDeniedException("completeChanges needs write access: object=" + describe()
                     + ", handleAccess=" + access);
         }
-        return protocol().log().complete();
+        Protocol p = enter();
+        try {
+            return p.log().complete();
+        } finally {
+            leave();
+        }
     }
 
     /**
@@ -317,8 +357,12 @@ public final class FileMapping implements AutoCloseable {
      * {@code createOrOpen} too, keeps it.
      */
     public int changeRingCapacity() {
-        ensureOpen();
-        return protocol().log().capacity();
+        Protocol p = enter();
+        try {
+            return p.log().capacity();
+        } finally {
+            leave();
+        }
     }
 
     /** {@return every change published after subscribing}; see {@link #changes(ChangeOptions)} */
@@ -345,9 +389,12 @@ public final class FileMapping implements AutoCloseable {
      */
     public Flux<ChangeEvent> changes(ChangeOptions options) {
         Objects.requireNonNull(options, "options");
-        ensureOpen();
-        Protocol p = protocol();
-        return new ChangeFeed(p.log(), p.dispatcher(), object, options, describe());
+        Protocol p = enter();
+        try {
+            return new ChangeFeed(p.log(), p.dispatcher(), object, options, describe());
+        } finally {
+            leave();
+        }
     }
 
     /**
@@ -384,13 +431,21 @@ public final class FileMapping implements AutoCloseable {
         synchronized (protocolLock) {
             ensureOpen();
             if (protocol == null) {
-                MappedView view = map(access == Access.READ_WRITE ? Access.READ_WRITE : Access.READ);
+                MappedView whole = null;
                 try {
-                    ChangeLog log = new ChangeLog(object.control(), view.segment());
-                    protocol = new Protocol(view, log, new ChangeDispatcher(log, "shmflux-changes-" + describe(),
+                    whole = map(protocolAccess());
+                } catch (OutOfSpaceException e) {
+                    // no address space for the whole object (a huge PageCommit.RESERVE object): every
+                    // call maps its own range instead, slower but with no limit but the range's size
+                }
+                try {
+                    ChangeLog log = new ChangeLog(object.control());
+                    protocol = new Protocol(whole, log, new ChangeDispatcher(log, "shmflux-changes-" + describe(),
                             object::retain, object::release));
                 } catch (RuntimeException e) {
-                    view.close();
+                    if (whole != null) {
+                        whole.close();
+                    }
                     throw e;
                 }
             }
@@ -398,27 +453,102 @@ public final class FileMapping implements AutoCloseable {
         }
     }
 
+    private Access protocolAccess() {
+        return access == Access.READ_WRITE ? Access.READ_WRITE : Access.READ;
+    }
+
+    /** Runs {@code action} on the object's {@code [offset, offset + length)}, mapped as the protocol needs. */
+    private <T> T withRange(Protocol p, long offset, long length, Function<MemorySegment, T> action) {
+        MappedView whole = p.view();
+        if (whole != null) {
+            return action.apply(whole.segment().asSlice(offset, length));
+        }
+        if (!object.retain()) {
+            throw closedException();
+        }
+        try (MappedView window = MappedView.map(object, describe(), protocolAccess(), offset, length)) {
+            return action.apply(window.segment());
+        }
+    }
+
     /**
      * Closes this handle (Win32's {@code CloseHandle}): its change feeds complete, and views mapped
-     * from it stay valid and keep the object alive. Idempotent.
+     * from it stay valid and keep the object alive. Idempotent, and never fails: whatever goes wrong
+     * on the way (a control file truncated by another process, for one) does not stop the rest from
+     * being released.
+     *
+     * <p>A {@code publish} or {@code read} that another thread of this process has in progress is not
+     * cut short: it completes normally, and the handle's resources are released when it returns.
+     * Calls that start after {@code close} throw {@link HandleClosedException}. {@code close} does not
+     * wait for subscriber code: when a subscriber is inside {@code onNext} on the change thread,
+     * {@code close} waits at most one sleep slice of that thread (1 s) and the thread lets go of the
+     * object as soon as {@code onNext} returns.
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        if (inFlight.get() == 0) {
+            tearDown();
+        }
+    }
+
+    /**
+     * Starts a call that uses the protocol. Paired with {@link #leave()}: {@link #close()} marks the
+     * handle closed, and whichever of close and the last call in flight comes last tears it down
+     * (both sides write their own variable, then read the other's, so one of them always sees both).
+     */
+    private Protocol enter() {
+        inFlight.incrementAndGet();
+        if (closed.get()) {
+            leave();
+            throw closedException();
+        }
+        try {
+            return protocol();
+        } catch (RuntimeException e) {
+            leave();
+            throw e;
+        }
+    }
+
+    private void leave() {
+        if (inFlight.decrementAndGet() == 0 && closed.get()) {
+            tearDown();
+        }
+    }
+
+    private void tearDown() {
+        if (!tornDown.compareAndSet(false, true)) {
+            return;
+        }
         Protocol p;
         synchronized (protocolLock) {
             p = protocol;
         }
-        try {
-            if (p != null) {
-                p.dispatcher().close(!Schedulers.isInNonBlockingThread());
-                p.log().close();
-                p.view().close();
+        if (p != null) {
+            releaseQuietly(() -> p.dispatcher().close(!Schedulers.isInNonBlockingThread()));
+            releaseQuietly(p.log()::close);
+            MappedView whole = p.view();
+            if (whole != null) {
+                releaseQuietly(whole::close);
             }
-        } finally {
-            object.release();
+        }
+        releaseQuietly(object::release);
+    }
+
+    /**
+     * Runs one step of the tear-down; a failure is logged, not thrown, so that the later steps still
+     * run. A memory fault ({@link InternalError}, which the JVM raises when a mapped file was
+     * truncated under us) counts as such a failure.
+     */
+    private void releaseQuietly(Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException | InternalError e) {
+            System.getLogger(FileMapping.class.getName()).log(System.Logger.Level.WARNING,
+                    "close: a step failed, the rest is released: object=" + describe() + ", cause=" + e);
         }
     }
 

@@ -29,7 +29,8 @@ import java.util.concurrent.locks.LockSupport;
  *                                     changes; prints "at N" at each pause and a done line at COUNT
  * publish-timed NAME COUNT            publish COUNT changes unpaced; count publishes that took over 1 ms
  * until-complete NAME                 follow changes from the oldest until the stream completes
- * race NAME                           commands on stdin: "race N" runs N subscribe rounds against a
+ * race NAME                           commands on stdin: "race N C" runs N subscribe rounds (more, up to
+ *                                     10 N, until C rounds caught a change in the window) against a
  *                                     publisher in another process, checking each round's first event;
  *                                     "exit" ends
  * </pre>
@@ -200,7 +201,8 @@ public final class FeedChild {
     }
 
     /**
-     * Each round subscribes, notes in {@code doOnSubscribe} the latest sequence S, and takes the first
+     * Each round subscribes (with a first {@code doOnSubscribe} that takes 20 µs, as a subscriber's
+     * set-up may), notes in a second {@code doOnSubscribe} the latest sequence S, and takes the first
      * event: it must be change S + 1 or earlier (counting what it says it missed), or a change was lost
      * in the window between the callback and the feed's start. The other process publishes all along.
      */
@@ -208,24 +210,37 @@ public final class FeedChild {
         System.out.println("ready");
         java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
         for (String line = in.readLine(); line != null && !line.equals("exit"); line = in.readLine()) {
-            int rounds = Integer.parseInt(line.substring("race ".length()));
+            String[] words = line.split(" ");
+            int minRounds = Integer.parseInt(words[1]);
+            int minCaught = Integer.parseInt(words[2]);
             long violations = 0;
-            long moved = 0;
-            for (int round = 0; round < rounds; round++) {
+            long caught = 0;
+            int rounds = 0;
+            // at least minRounds; more (up to ten times) until minCaught rounds had a change in the window,
+            // since on a loaded machine the two processes do not always run at the same time
+            for (; rounds < minRounds || (caught < minCaught && rounds < 10 * minRounds); rounds++) {
                 long[] seen = new long[1];
-                long before = mapping.sequence();
                 ChangeEvent first = mapping.changes()
+                        .doOnSubscribe(s -> spin(20_000)) // a subscriber's set-up: widens the window under test
                         .doOnSubscribe(s -> seen[0] = mapping.sequence())
                         .next()
                         .block(java.time.Duration.ofSeconds(10));
                 if (first == null || first.sequence() - first.missed() > seen[0] + 1) {
                     violations++;
                 }
-                if (seen[0] != before) {
-                    moved++;
+                if (first != null && first.sequence() <= seen[0]) {
+                    caught++; // published between the feed's start and the callback: the window that lost it
                 }
             }
-            System.out.println("raced rounds=" + rounds + " violations=" + violations + " moved=" + moved);
+            System.out.println("raced rounds=" + rounds + " violations=" + violations + " caught=" + caught);
+        }
+    }
+
+    /** Busy for {@code nanos} (bounded: microseconds, once per round). */
+    private static void spin(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (System.nanoTime() - end < 0) {
+            Thread.onSpinWait();
         }
     }
 

@@ -34,7 +34,7 @@ public final class Futex {
     static final int FUTEX2_SIZE_U32 = 0x02;
     static final int CLOCK_MONOTONIC = 1;
     /** {@code <asm-generic/errno.h>} ENOSYS: futex_waitv missing on kernels before 5.16. */
-    static final int ENOSYS = 38;
+    static final int ENOSYS = Errno.ENOSYS;
 
     /** What ended a wait. All are normal outcomes; the caller re-reads the word in every case. */
     public enum WaitResult {

@@ -104,6 +104,9 @@ public final class ControlFile implements AutoCloseable {
     private final boolean created;
     private final Arena arena;
     private final MemorySegment segment;
+    /** The header's kind tag and flags as checked when this handle got them (the file may change later). */
+    private final int kindTag;
+    private final int headerFlags;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private ControlFile(ObjectName name, String path, int fd, boolean writable, boolean created, Arena arena,
@@ -115,6 +118,8 @@ public final class ControlFile implements AutoCloseable {
         this.created = created;
         this.arena = arena;
         this.segment = segment;
+        this.kindTag = getInt(segment, KIND_OFFSET);
+        this.headerFlags = getInt(segment, FLAGS_OFFSET);
     }
 
     /**
@@ -394,6 +399,19 @@ public final class ControlFile implements AutoCloseable {
         }
     }
 
+    /** Removes the files of an object whose header can no longer be read, from what it said before. */
+    private static boolean destroyKnown(String path, int kindTag, int flags) {
+        if (kindTag == ObjectKind.FILE_MAPPING.tag() && (flags & FLAG_FILE_BACKED) == 0) {
+            unlinkQuietly(NameSpace.dataPathOf(path));
+        }
+        try {
+            Libc.unlink(path);
+            return true;
+        } catch (NativeCallException e) {
+            return e.errno() != Errno.EPERM && e.errno() != Errno.EACCES;
+        }
+    }
+
     /**
      * The object at {@code path} has no holder left, so it no longer exists, but this process cannot
      * remove its files (they belong to another user, or its control file is read-only to us); the
@@ -442,11 +460,19 @@ public final class ControlFile implements AutoCloseable {
                 return false; // cannot take the exclusive lock: the next writable holder or sweep destroys it
             }
             Libc.ofdTryLock(fd, Libc.F_UNLCK, LIVENESS_START, LIVENESS_LENGTH);
-            if (!Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)
-                    || Libc.fstat(fd).links() == 0) {
+            if (!Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+                return false;
+            }
+            FileStat stat = Libc.fstat(fd);
+            if (stat.links() == 0) {
                 return false;
             }
             lastHolderAction.run();
+            if (stat.size() < HEADER_LENGTH) {
+                // truncated under us by another process: reading the header now would fault, so go by
+                // what it said when this handle checked it
+                return destroyKnown(path, kindTag, headerFlags);
+            }
             return destroyLocked(fd, path, segment);
         } catch (NativeCallException e) {
             throw failure("cannot close object", name, path, e);

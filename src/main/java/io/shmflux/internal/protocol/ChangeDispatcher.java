@@ -1,5 +1,7 @@
 package io.shmflux.internal.protocol;
 
+import io.shmflux.SharedMemoryException;
+
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +52,8 @@ public final class ChangeDispatcher {
     private final Object monitor = new Object();
     private volatile int spinners;
     private volatile boolean closed;
+    /** True while the thread is inside listener code, which may block for as long as it likes. */
+    private volatile boolean delivering;
     private Thread thread;
 
     /**
@@ -86,6 +90,12 @@ public final class ChangeDispatcher {
                         run();
                     } catch (RuntimeException failure) {
                         fail(failure);
+                    } catch (InternalError fault) {
+                        // a memory fault: the control file was truncated under us (the JVM turns the
+                        // SIGBUS into this error); the feeds must end, not wait for good
+                        fail(new SharedMemoryException("memory fault in the change log: thread=" + threadName
+                                + ", reason=the control file was truncated or removed by another process, cause="
+                                + fault.getMessage(), fault));
                     } finally {
                         release.run();
                     }
@@ -123,8 +133,13 @@ public final class ChangeDispatcher {
             long published = log.published();
             if (published != seen) {
                 seen = published;
-                for (Listener listener : listeners) {
-                    listener.onPublished();
+                delivering = true;
+                try {
+                    for (Listener listener : listeners) {
+                        listener.onPublished();
+                    }
+                } finally {
+                    delivering = false;
                 }
                 continue;
             }
@@ -177,10 +192,12 @@ public final class ChangeDispatcher {
     }
 
     /**
-     * Stops the thread and closes every listener. Idempotent. Waits (bounded) for the thread to end,
-     * so that the object is released deterministically, unless {@code mayBlock} is false (the caller
-     * is on a thread that must not block): then the thread ends on its own moments later and releases
-     * the object itself.
+     * Stops the thread and closes every listener. Idempotent. Waits for the thread to end, so that
+     * the object is released deterministically, for at most one sleep slice (the wake below ends the
+     * sleep at once; the slice bounds the case where the thread has just entered listener code).
+     * It does not wait when the thread is inside listener code (a subscriber's {@code onNext} may
+     * block for as long as it likes) or when {@code mayBlock} is false (the caller is on a thread that must
+     * not block): the thread then ends on its own and releases the object itself.
      */
     public void close(boolean mayBlock) {
         Thread running;
@@ -193,10 +210,14 @@ public final class ChangeDispatcher {
             monitor.notifyAll();
         }
         if (running != null && running != Thread.currentThread()) {
-            log.wakeSleepers(); // other processes' dispatchers wake too, find nothing new and sleep again
-            if (mayBlock) {
+            try {
+                log.wakeSleepers(); // other processes' dispatchers wake too, find nothing new and sleep again
+            } catch (RuntimeException | InternalError e) {
+                // the control file is gone from under us: the thread ends at its next slice or fault
+            }
+            if (!delivering && mayBlock) {
                 try {
-                    running.join(TimeUnit.NANOSECONDS.toMillis(SLICE_NANOS) * 5);
+                    running.join(TimeUnit.NANOSECONDS.toMillis(SLICE_NANOS));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

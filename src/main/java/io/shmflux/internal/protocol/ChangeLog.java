@@ -81,7 +81,6 @@ public final class ChangeLog {
 
     private final ControlFile control;
     private final MemorySegment region;
-    private final MemorySegment data;
     private final MemorySegment notifyWord;
     private final ChangeRing ring;
     private final int capacity;
@@ -96,12 +95,13 @@ public final class ChangeLog {
     private volatile @Nullable ChangeRecord abandoned;
 
     /**
-     * @param data the whole object's data, mapped read-write if this handle may publish
+     * The log lives in the control file; the data it guards is passed to each call as the segment of
+     * the range concerned, so that the caller decides how it is mapped (an object too large to map
+     * whole gets a view of just that range per call).
      */
-    public ChangeLog(ControlFile control, MemorySegment data) {
+    public ChangeLog(ControlFile control) {
         this.control = control;
         this.region = control.region();
-        this.data = data;
         this.notifyWord = region.asSlice(NOTIFY_OFFSET, 4);
         checkRegion(region, region.byteSize(), control.name().toString());
         this.ring = new ChangeRing(region);
@@ -180,8 +180,13 @@ public final class ChangeLog {
         }
     }
 
-    /** Publishes a change of {@code [offset, offset + length)}; {@return its sequence} */
-    public long publish(long offset, long length, Consumer<MemorySegment> writer) {
+    /**
+     * Publishes a change of {@code [offset, offset + range.byteSize())}; {@return its sequence}
+     *
+     * @param range that range of the object's data, mapped read-write
+     */
+    public long publish(long offset, MemorySegment range, Consumer<MemorySegment> writer) {
+        long length = range.byteSize();
         refuseReentry("publish");
         return withWriterLock(() -> {
             long sequence = (long) LONG.get(region, SEQUENCE_OFFSET);
@@ -199,7 +204,7 @@ public final class ChangeLog {
             ArrayDeque<String> writing = WRITING.get();
             writing.addLast(identity);
             try {
-                writer.accept(data.asSlice(offset, length));
+                writer.accept(range);
                 flags = 0;
             } finally {
                 writing.removeLast();
@@ -441,9 +446,9 @@ public final class ChangeLog {
      * An exception from a run that overlapped a write is discarded and the run repeated; one from a
      * clean run is thrown.
      */
-    public <T> Read<T> read(long offset, long length, Function<MemorySegment, T> reader) {
+    public <T> Read<T> read(long offset, MemorySegment range, Function<MemorySegment, T> reader) {
+        long length = range.byteSize();
         refuseReentry("read");
-        MemorySegment range = data.asSlice(offset, length);
         int spins = 0;
         long backoff = 1_000;
         long oddSince = 0;
