@@ -44,7 +44,8 @@ public final class ShmfluxTool {
               list                     every object of this user (Local\\) and of the machine (Global\\):
                                        name, kind, size, backing, live holders, last sequence, stale or live
               inspect NAME             the control block decoded: layout, sizes, sequence, change ring,
-                                       holder slots with pids, writer lock owner
+                                       holder slots with pids, writer lock owner,
+                                       back-pressure subscribers, end of stream
               watch NAME [--count N] [--bytes N]
                                        print change events as they come (it subscribes), each with a
                                        consistent hex and 64-bit view of the changed range (first

@@ -24,6 +24,9 @@ import java.util.Map;
  * putLong VIEW OFFSET VALUE | getLong VIEW OFFSET -> ok VALUE | flush VIEW | close ID
  * subscribe HANDLE          -> ok     (the next change of HANDLE's feed is kept)
  * awaitChange HANDLE        -> ok sequence=N torn=BOOL millis=M   (M: how long this command waited)
+ * subscribeLossless HANDLE N  a BACK_PRESSURE subscription that requests N; cancel HANDLE ends it
+ * publishMany HANDLE COUNT  -> ok SEQUENCE      (COUNT one-byte changes at offset 0)
+ * completeChanges HANDLE    -> ok END_SEQUENCE
  * snapshot HANDLE OFFSET LENGTH -> ok torn=BOOL sequence=N first=LONG millis=M
  * read HANDLE OFFSET LENGTH -> ok first=LONG
  * at EPOCH_MILLIS COMMAND...   run COMMAND once the wall clock reaches the time (race starts)
@@ -35,6 +38,7 @@ public final class MappingChild {
     private final Map<String, FileMapping> handles = new HashMap<>();
     private final Map<String, MappedView> views = new HashMap<>();
     private final Map<String, java.util.concurrent.CompletableFuture<io.shmflux.ChangeEvent>> changes = new HashMap<>();
+    private final Map<String, reactor.core.Disposable> subscriptions = new HashMap<>();
     private int nextView;
 
     public static void main(String[] args) throws Exception {
@@ -94,6 +98,25 @@ public final class MappingChild {
                 changes.put(c[1], handles.get(c[1]).changes().next().toFuture());
                 yield "";
             }
+            case "subscribeLossless" -> {
+                long demand = Long.parseLong(c[2]);
+                subscriptions.put(c[1], handles.get(c[1])
+                        .changes(io.shmflux.ChangeOptions.DEFAULT.withOverflow(io.shmflux.ChangeOptions.Overflow.BACK_PRESSURE))
+                        .subscribe(e -> { }, e -> { }, () -> { }, s -> s.request(demand)));
+                yield "";
+            }
+            case "cancel" -> {
+                subscriptions.remove(c[1]).dispose();
+                yield "";
+            }
+            case "publishMany" -> {
+                long sequence = 0;
+                for (long i = 0; i < Long.parseLong(c[2]); i++) {
+                    sequence = handles.get(c[1]).publish(0, new byte[]{(byte) i});
+                }
+                yield " " + sequence;
+            }
+            case "completeChanges" -> " " + handles.get(c[1]).completeChanges();
             case "awaitChange" -> {
                 long start = System.nanoTime();
                 io.shmflux.ChangeEvent e = changes.remove(c[1]).get(10, java.util.concurrent.TimeUnit.SECONDS);

@@ -91,6 +91,29 @@ class ShmfluxToolTest {
     }
 
     @Test
+    void inspectShowsBackPressureSubscribersPositionsAndTheEndOfTheStream() throws Exception {
+        String name = TestNames.unique("bp");
+        ChildJvm holder = holder(name);
+        holder.call("subscribeLossless " + name + " 2");
+        assertEquals("ok 3", holder.call("publishMany " + name + " 3"));
+        String expected = "  back-pressure subscribers:\n    slot 0: pid " + holder.pid() + ", next change 3 alive";
+        Run inspect = tool("inspect", name);
+        for (int tries = 0; !inspect.out().contains(expected) && tries < 50; tries++) {
+            Thread.sleep(20); // the subscriber takes its two changes on its change thread
+            inspect = tool("inspect", name);
+        }
+        assertEquals(0, inspect.exit(), inspect.err());
+        assertTrue(inspect.out().contains("  ring:          capacity 16384 records, holds changes 1..3"), inspect.out());
+        assertTrue(inspect.out().contains(expected), inspect.out());
+        holder.call("cancel " + name);
+        assertEquals("ok 4", holder.call("completeChanges " + name));
+        inspect = tool("inspect", name);
+        assertTrue(inspect.out().contains("  stream:        completed (end marker 4)"), inspect.out());
+        assertFalse(inspect.out().contains("back-pressure subscribers"), "a cancelled subscriber frees its slot");
+        exit(holder);
+    }
+
+    @Test
     void watchPrintsEachChangeWithItsWriterAndAConsistentViewOfTheBytes() throws Exception {
         String name = TestNames.unique("watch");
         ChildJvm holder = holder(name);
