@@ -70,6 +70,22 @@ public final class FeedChild {
     }
 
     private static void subscribe(FileMapping mapping, long last, long slowMicros) throws Exception {
+        follow(mapping, ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST), last, slowMicros, 0, 0);
+    }
+
+    private static void subscribeBackPressure(FileMapping mapping, long last, long every, long pauseMicros)
+            throws Exception {
+        follow(mapping, ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST)
+                .withOverflow(ChangeOptions.Overflow.BACK_PRESSURE), last, 0, every, pauseMicros);
+    }
+
+    /**
+     * Follows changes until sequence {@code last}, checking order and missed counts. With
+     * {@code slowMicros} it requests one change at a time and sleeps after each; with {@code every} it
+     * requests all and sleeps {@code pauseMicros} after every {@code every} changes, printing "at N".
+     */
+    private static void follow(FileMapping mapping, ChangeOptions options, long last, long slowMicros, long every,
+                               long pauseMicros) throws Exception {
         CountDownLatch done = new CountDownLatch(1);
         long[] counts = new long[4]; // received, missed, order errors, torn
         BaseSubscriber<ChangeEvent> subscriber = new BaseSubscriber<>() {
@@ -97,53 +113,13 @@ public final class FeedChild {
                 if (e.sequence() >= last) {
                     done.countDown();
                     dispose();
-                }
-            }
-        };
-        mapping.changes(ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST))
-                .publishOn(Schedulers.single(), 256)
-                .subscribe(subscriber);
-        if (!done.await(120, TimeUnit.SECONDS)) {
-            System.out.println("timeout received=" + counts[0]);
-            return;
-        }
-        System.out.println("done received=" + counts[0] + " missed=" + counts[1] + " orderErrors=" + counts[2]
-                + " torn=" + counts[3]);
-    }
-
-    private static void subscribeBackPressure(FileMapping mapping, long last, long every, long pauseMicros)
-            throws Exception {
-        CountDownLatch done = new CountDownLatch(1);
-        long[] counts = new long[4]; // received, missed, order errors, torn
-        BaseSubscriber<ChangeEvent> subscriber = new BaseSubscriber<>() {
-            long expected = 1;
-
-            @Override
-            protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
-                System.out.println("ready");
-                s.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            protected void hookOnNext(ChangeEvent e) {
-                counts[0]++;
-                counts[1] += e.missed();
-                counts[3] += e.torn() ? 1 : 0;
-                if (e.sequence() != expected) {
-                    counts[2]++;
-                }
-                expected = e.sequence() + 1;
-                if (e.sequence() >= last) {
-                    done.countDown();
-                    dispose();
                 } else if (every > 0 && counts[0] % every == 0) {
                     System.out.println("at " + counts[0]);
                     LockSupport.parkNanos(pauseMicros * 1000);
                 }
             }
         };
-        mapping.changes(ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST)
-                        .withOverflow(ChangeOptions.Overflow.BACK_PRESSURE))
+        mapping.changes(options)
                 .publishOn(Schedulers.single(), 256)
                 .subscribe(subscriber);
         if (!done.await(120, TimeUnit.SECONDS)) {
