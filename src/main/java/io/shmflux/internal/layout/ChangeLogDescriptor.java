@@ -36,19 +36,21 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  |      Pending Offset, Length, Writer PID, Timestamp (4 x 64)    |  192 own cache line
  *  |         Torn Range: Offset, Length, Sequence (3 x 64)         |  224
  *  +---------------------------------------------------------------+
- *  |            Ring Capacity             |     Holder Slots       |  256
+ *  |            Ring Capacity             |     Holder Slots       |  256 read-mostly line
  *  +---------------------------------------------------------------+
- *  |         Sleeping Subscribers         |  Subscriber Slots      |  264
+ *  |          Subscriber Slots            | Subscriber Slots Used  |  264
  *  +---------------------------------------------------------------+
  *  |                  End Sequence (64 bits, 0 = open)             |  272
  *  +---------------------------------------------------------------+
  *  |                 Publish Timeout (nanoseconds, 64)             |  280
  *  +---------------------------------------------------------------+
- *  |     Subscriber Slots Used         |   Subscriber Claims       |  288
+ *  |                       Subscriber Claims                       |  288
  *  +---------------------------------------------------------------+
- *  |          Holder table: Holder Slots x (PID 64 bits)          ...  320
+ *  |                     Sleeping Subscribers                      |  320 own cache line
  *  +---------------------------------------------------------------+
- *  |  Subscriber table: Subscriber Slots x 64-byte slots          ...  320 + 8 * holder slots, 64-aligned
+ *  |          Holder table: Holder Slots x (PID 64 bits)          ...  384
+ *  +---------------------------------------------------------------+
+ *  |  Subscriber table: Subscriber Slots x 64-byte slots          ...  384 + 8 * holder slots, 64-aligned
  *  +---------------------------------------------------------------+
  *  |     Ring: Ring Capacity x 64-byte change records             ...  subscriber table + 64 * slots
  *  +---------------------------------------------------------------+
@@ -85,21 +87,22 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *     <td>lock holder, while the sequence is odd</td><td>plain; readers read it inside their seqlock read</td></tr>
  * <tr><td>256</td><td>4</td><td>ring capacity (power of two)</td><td>creator</td><td>plain</td></tr>
  * <tr><td>260</td><td>4</td><td>holder slots</td><td>creator</td><td>plain</td></tr>
- * <tr><td>264</td><td>4</td><td>sleeping subscribers (diagnostics; off the notify word's line, so a waking
- *     subscriber does not pull that line back from the writer)</td><td>subscribers</td><td>getAndAdd</td></tr>
- * <tr><td>268</td><td>4</td><td>subscriber slots (64)</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>264</td><td>4</td><td>subscriber slots (64)</td><td>creator</td><td>plain</td></tr>
+ * <tr><td>268</td><td>4</td><td>subscriber slots used: one more than the highest slot ever claimed (what a
+ *     publisher scans; 0: publishing reads this word and goes on)</td><td>claiming subscribers</td><td>CAS (max)</td></tr>
  * <tr><td>272</td><td>8</td><td>end sequence: 0 while the stream is open, else the sequence of the end
  *     marker written by {@code completeChanges}</td><td>lock holder, before the marker's record</td>
  *     <td>volatile</td></tr>
  * <tr><td>280</td><td>8</td><td>publish timeout: how long a publisher waits for a back-pressure subscriber,
  *     nanoseconds</td><td>creator</td><td>plain</td></tr>
- * <tr><td>288</td><td>4</td><td>subscriber slots used: one more than the highest slot ever claimed (what a
- *     publisher scans)</td><td>claiming subscribers</td><td>CAS (max)</td></tr>
- * <tr><td>292</td><td>4</td><td>subscriber claims: a counter that makes each claim's token unique</td>
+ * <tr><td>288</td><td>4</td><td>subscriber claims: a counter that makes each claim's token unique</td>
  *     <td>claiming subscribers</td><td>getAndAdd</td></tr>
- * <tr><td>320</td><td>8 / slot</td><td>holder table: pid of the handle in each slot, 0 if free</td>
+ * <tr><td>320</td><td>4</td><td>sleeping subscribers (diagnostics; on a line of its own, so that neither
+ *     the notify word's line nor the read-mostly line that every publish reads moves when a subscriber
+ *     sleeps or wakes)</td><td>subscribers</td><td>getAndAdd</td></tr>
+ * <tr><td>384</td><td>8 / slot</td><td>holder table: pid of the handle in each slot, 0 if free</td>
  *     <td>the slot's owner</td><td>plain; the slot's liveness is an OFD lock, not this pid</td></tr>
- * <tr><td>2368</td><td>64 / slot</td><td>subscriber table: per slot position (next change the subscriber
+ * <tr><td>2432</td><td>64 / slot</td><td>subscriber table: per slot position (next change the subscriber
  *     takes; it has taken every earlier one), pid (diagnostics, named in timeouts), wake-at (the position
  *     a waiting publisher needs), token (0 = never claimed; unique per claim), progress (futex word:
  *     generation &lt;&lt; 1 | publisher-waiting bit)</td>
@@ -133,13 +136,14 @@ public final class ChangeLogDescriptor {
             MemoryLayout.paddingLayout(8),
             JAVA_INT.withName("ringCapacity"),
             JAVA_INT.withName("holderSlots"),
-            JAVA_INT.withName("sleepers"),
             JAVA_INT.withName("subscriberSlots"),
+            JAVA_INT.withName("subscriberSlotsUsed"),
             JAVA_LONG.withName("endSequence"),
             JAVA_LONG.withName("publishTimeout"),
-            JAVA_INT.withName("subscriberSlotsUsed"),
             JAVA_INT.withName("subscriberClaims"),
-            MemoryLayout.paddingLayout(24));
+            MemoryLayout.paddingLayout(28),
+            JAVA_INT.withName("sleepers"),
+            MemoryLayout.paddingLayout(60));
 
     public static final StructLayout RECORD = MemoryLayout.structLayout(
             JAVA_LONG.withName("sequence"),
@@ -225,7 +229,7 @@ public final class ChangeLogDescriptor {
     public static final VarHandle INT = JAVA_INT.varHandle();
 
     static {
-        if (LAYOUT.byteSize() != 320 || RECORD_LENGTH != 64 || SUBSCRIBER_LENGTH != 64) {
+        if (LAYOUT.byteSize() != 384 || RECORD_LENGTH != 64 || SUBSCRIBER_LENGTH != 64) {
             throw new AssertionError("change-log layout drifted: " + LAYOUT.byteSize() + ", " + RECORD_LENGTH
                     + ", " + SUBSCRIBER_LENGTH);
         }

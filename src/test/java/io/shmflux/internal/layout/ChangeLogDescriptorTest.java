@@ -27,13 +27,13 @@ class ChangeLogDescriptorTest {
         assertEquals(240, TORN_SEQUENCE_OFFSET);
         assertEquals(256, RING_CAPACITY_OFFSET);
         assertEquals(260, HOLDER_SLOTS_OFFSET);
-        assertEquals(264, SLEEPERS_OFFSET);
-        assertEquals(268, SUBSCRIBER_SLOTS_OFFSET);
+        assertEquals(264, SUBSCRIBER_SLOTS_OFFSET);
+        assertEquals(268, SUBSCRIBER_SLOTS_USED_OFFSET);
         assertEquals(272, END_SEQUENCE_OFFSET);
         assertEquals(280, PUBLISH_TIMEOUT_OFFSET);
-        assertEquals(288, SUBSCRIBER_SLOTS_USED_OFFSET);
-        assertEquals(292, SUBSCRIBER_CLAIMS_OFFSET);
-        assertEquals(320, HOLDER_TABLE_OFFSET);
+        assertEquals(288, SUBSCRIBER_CLAIMS_OFFSET);
+        assertEquals(320, SLEEPERS_OFFSET);
+        assertEquals(384, HOLDER_TABLE_OFFSET);
     }
 
     @Test
@@ -44,9 +44,9 @@ class ChangeLogDescriptorTest {
         assertEquals(16, SUBSCRIBER_WAKE_AT_OFFSET);
         assertEquals(24, SUBSCRIBER_TOKEN_OFFSET);
         assertEquals(28, SUBSCRIBER_PROGRESS_OFFSET);
-        assertEquals(2368, subscriberTableOffset(HOLDER_SLOTS));
-        assertEquals(2368 + 64, subscriberOffset(HOLDER_SLOTS, 1));
-        assertEquals(2368 + 64 * 64, ringOffset(HOLDER_SLOTS, SUBSCRIBER_SLOTS));
+        assertEquals(2432, subscriberTableOffset(HOLDER_SLOTS));
+        assertEquals(2432 + 64, subscriberOffset(HOLDER_SLOTS, 1));
+        assertEquals(6528, ringOffset(HOLDER_SLOTS, SUBSCRIBER_SLOTS));
         assertTrue(SUBSCRIBER_LOCK_BASE >= HOLDER_LOCK_BASE + HOLDER_SLOTS, "lock byte ranges must not overlap");
     }
 
@@ -56,6 +56,9 @@ class ChangeLogDescriptorTest {
         assertEquals(1, NOTIFY_OFFSET / 64);
         assertEquals(2, WRITER_LOCK_OFFSET / 64);
         assertEquals(3, PENDING_OFFSET_OFFSET / 64);
+        assertEquals(5, SLEEPERS_OFFSET / 64, "sleepers move on every sleep: not on the line every publish reads");
+        assertEquals(4, END_SEQUENCE_OFFSET / 64);
+        assertEquals(4, SUBSCRIBER_SLOTS_USED_OFFSET / 64);
     }
 
     @Test
@@ -73,7 +76,7 @@ class ChangeLogDescriptorTest {
     void theRingStartsOnACacheLineAfterTheHolderTableAndWrapsAtItsCapacity() {
         long ring = ringOffset(HOLDER_SLOTS, SUBSCRIBER_SLOTS);
         assertEquals(0, ring % 64);
-        assertEquals(320 + 8 * 256 + 64 * 64, ring);
+        assertEquals(384 + 8 * 256 + 64 * 64, ring);
         assertEquals(ring + 64L * 1024, regionLength(1024, HOLDER_SLOTS, SUBSCRIBER_SLOTS));
         assertEquals(ring, recordOffset(ring, 1024, 1));
         assertEquals(ring + 64, recordOffset(ring, 1024, 2));
