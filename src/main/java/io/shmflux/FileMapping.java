@@ -252,6 +252,9 @@ public final class FileMapping implements AutoCloseable {
      * @throws InvalidParameterException if the range is outside the object
      * @throws TornDataException         if the range overlaps a change a writer left half written
      *                                   (see {@link #snapshot(long, int)} to read it flagged instead)
+     * @throws WaitTimeoutException      if a live writer kept one change open longer than the object's
+     *                                   publish timeout
+     * @throws ReentrantChangeException  if called inside a writer of this object on its thread
      */
     public byte[] read(long offset, int length) {
         Snapshot snapshot = snapshot(offset, length);

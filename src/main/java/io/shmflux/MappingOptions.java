@@ -32,7 +32,9 @@ import java.util.Set;
  *                    (unless it asked for back pressure)
  * @param publishTimeout how long a {@code publish}, in any process, waits for a live
  *                    {@link ChangeOptions.Overflow#BACK_PRESSURE} subscriber before it throws
- *                    {@link PublishTimeoutException}; 1 ms to 1 hour
+ *                    {@link PublishTimeoutException}, and how long a {@code read} waits for one change
+ *                    that a live writer keeps open before it throws {@link WaitTimeoutException};
+ *                    1 ms to 1 hour
  */
 public record MappingOptions(Set<PosixFilePermission> permissions, PageCommit pageCommit, int changeRingCapacity,
                              Duration publishTimeout) {

@@ -169,6 +169,36 @@ class ChangeFeedContractTest {
         assertEquals(7L, java.lang.foreign.MemorySegment.ofArray(snapshot.data()).get(ValueLayout.JAVA_LONG_UNALIGNED, 8));
     }
 
+    // ---- 3. bounded reads (the dead-writer case: CrossUserAccessTest) ------------------------------
+
+    @Test
+    void aReadWaitsForALiveWritersOpenChangeAtMostThePublishTimeout() throws Exception {
+        CountDownLatch writing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Long> publish = CompletableFuture.supplyAsync(() -> mapping.publish(0, 8, range -> {
+            writing.countDown();
+            try {
+                assertTrue(release.await(10, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }));
+        try {
+            assertTrue(writing.await(10, TimeUnit.SECONDS));
+            long start = System.nanoTime();
+            WaitTimeoutException e = assertThrows(WaitTimeoutException.class, () -> mapping.read(0, 8));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(millis >= 290 && millis < 3000, "waited the object's timeout (300 ms): " + millis);
+            assertTrue(e.getMessage().startsWith("read timed out waiting for a change in progress: object="),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("writerPid=" + ProcessHandle.current().pid()), e.getMessage());
+        } finally {
+            release.countDown();
+        }
+        assertEquals(1, publish.get(10, TimeUnit.SECONDS));
+        assertArrayEquals(new byte[8], mapping.read(0, 8), "once the change ends, reads go on");
+    }
+
     // ---- 4. resume -----------------------------------------------------------------------------
 
     @Test

@@ -3,6 +3,7 @@ package io.shmflux.internal.protocol;
 import io.shmflux.AccessDeniedException;
 import io.shmflux.ChangesCompletedException;
 import io.shmflux.ReentrantChangeException;
+import io.shmflux.WaitTimeoutException;
 import io.shmflux.internal.linux.FileStat;
 import io.shmflux.internal.linux.Futex;
 import io.shmflux.internal.namespace.ControlFile;
@@ -64,7 +65,8 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
  * <ol>
  * <li>Read the sequence with acquire; if odd, wait (bounded spin, then short sleeps; every 20 ms check
  *     whether the writer died: recover it, or, without write access, read the data flagged torn) and
- *     start again.</li>
+ *     start again. A live writer that keeps one change open longer than the object's publish timeout
+ *     makes the read throw {@link WaitTimeoutException}: no read waits without a bound.</li>
  * <li>Copy (or parse) the range, and read the torn range (the changes left half written).</li>
  * <li>Load-load fence, read the sequence again: unchanged means nothing was written meanwhile, so the
  *     copy is consistent; otherwise start again.</li>
@@ -93,6 +95,8 @@ public final class ChangeLog {
     private final BitSet subscriberSlotsHere = new BitSet();
     private final ReentrantLock localLock = new ReentrantLock();
     private volatile @Nullable ChangeRecord abandoned;
+    /** How long a read waits for one change a live writer keeps open: the object's publish timeout. */
+    private final long readTimeoutNanos;
 
     /**
      * The log lives in the control file; the data it guards is passed to each call as the segment of
@@ -107,6 +111,7 @@ public final class ChangeLog {
         this.ring = new ChangeRing(region);
         this.capacity = ring.capacity();
         this.ringOffset = ring.ringOffset();
+        this.readTimeoutNanos = (long) LONG.get(region, PUBLISH_TIMEOUT_OFFSET);
         FileStat stat = control.stat();
         this.identity = stat.device() + ":" + stat.inode();
         if (control.writable()) {
@@ -452,6 +457,8 @@ public final class ChangeLog {
         int spins = 0;
         long backoff = 1_000;
         long oddSince = 0;
+        long openSince = 0; // when the change in progress (oddValue) was first seen
+        long oddValue = 0;
         boolean abandonedWrite = false;
         while (true) {
             long before = (long) LONG.getAcquire(region, SEQUENCE_OFFSET);
@@ -461,6 +468,10 @@ public final class ChangeLog {
                     continue;
                 }
                 long now = System.nanoTime();
+                if (before != oddValue) {
+                    oddValue = before;
+                    openSince = now;
+                }
                 if (oddSince == 0) {
                     oddSince = now;
                 } else if (now - oddSince > RECOVERY_CHECK_NANOS) {
@@ -470,6 +481,12 @@ public final class ChangeLog {
                     } else if (writerDied()) {
                         abandonedWrite = true; // nobody here can finish it: read it as it is, flagged torn
                         continue;
+                    }
+                    if (now - openSince > readTimeoutNanos) {
+                        throw new WaitTimeoutException("read timed out waiting for a change in progress: object="
+                                + control.name() + ", sequence=" + ((before >>> 1) + 1) + ", writerPid="
+                                + (long) LONG.get(region, PENDING_PID_OFFSET) + ", timeoutMillis="
+                                + TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos));
                     }
                 }
                 LockSupport.parkNanos(backoff);
