@@ -205,6 +205,9 @@ public final class FileMapping implements AutoCloseable {
      * @return the change's sequence number
      * @throws InvalidParameterException if the range is outside the object
      * @throws AccessDeniedException     if this handle is not {@link Access#READ_WRITE}
+     * @throws InPageErrorException      if the range's memory faulted (its file was truncated, or
+     *                                   {@code /dev/shm} is full under a reserved object); the change
+     *                                   is published flagged torn
      */
     public long publish(long offset, long length, Consumer<MemorySegment> writer) {
         Objects.requireNonNull(writer, "writer");
@@ -235,6 +238,7 @@ public final class FileMapping implements AutoCloseable {
      *
      * @throws InvalidParameterException if the range is outside the object
      * @throws TornDataException         if the range overlaps a change a writer left half written
+     * @throws InPageErrorException      if the range's memory faulted (its file was truncated)
      *                                   (see {@link #snapshot(long, int)} to read it flagged instead)
      */
     public byte[] read(long offset, int length) {
@@ -394,16 +398,29 @@ public final class FileMapping implements AutoCloseable {
 
     /** Runs {@code action} on the object's {@code [offset, offset + length)}, mapped as the protocol needs. */
     private <T> T withRange(Protocol p, long offset, long length, Function<MemorySegment, T> action) {
-        MappedView whole = p.view();
-        if (whole != null) {
-            return action.apply(whole.segment().asSlice(offset, length));
+        try {
+            MappedView whole = p.view();
+            if (whole != null) {
+                return action.apply(whole.segment().asSlice(offset, length));
+            }
+            if (!object.retain()) {
+                throw closedException();
+            }
+            try (MappedView window = MappedView.map(object, describe(), protocolAccess(), offset, length)) {
+                return action.apply(window.segment());
+            }
+        } catch (InternalError e) {
+            if (!isMemoryFault(e)) {
+                throw e;
+            }
+            throw new InPageErrorException("memory fault: object=" + describe() + ", offset=" + offset + ", length="
+                    + length + ", reason=the file was truncated by another process or /dev/shm is full (SIGBUS)", e);
         }
-        if (!object.retain()) {
-            throw closedException();
-        }
-        try (MappedView window = MappedView.map(object, describe(), protocolAccess(), offset, length)) {
-            return action.apply(window.segment());
-        }
+    }
+
+    /** {@return true for the error the JVM raises when a mapped page cannot be accessed (SIGBUS)} */
+    static boolean isMemoryFault(InternalError e) {
+        return e.getMessage() != null && e.getMessage().startsWith("a fault occurred in an unsafe memory access");
     }
 
     /**

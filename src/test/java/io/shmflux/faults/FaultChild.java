@@ -43,8 +43,11 @@ import java.util.concurrent.locks.LockSupport;
  * hold KIND NAME                 hold the object by one means: view, read, subscriber, file (a READ
  *                                handle of a file-backed object), mutex, event, semaphore
  * ack EVENT SEMAPHORE ACK        forever: wait for either (awaitAny), then set ACK
+ * full-dir                       in a small name-space directory (-Dshmflux.dir): fill it, print
+ *                                "rows ROW=OUTCOME ..."
  * race NAME ROUNDS SLOT          createOrOpen, check, write, close; print "gen INODE created=B" per round
- * follow NAME STRATEGY LAST      subscribe (BLOCKING or LOW_LATENCY) until sequence LAST; "reached N"
+ * follow NAME STRATEGY LAST      subscribe (BLOCKING or LOW_LATENCY) until sequence LAST, printing
+ *                                "seen N" for each change and then "reached N"
  * </pre>
  */
 public final class FaultChild {
@@ -62,6 +65,7 @@ public final class FaultChild {
             case "make" -> make(args[1], args[2], args.length > 3 ? args[3] : null);
             case "hold" -> hold(args[1], args[2]);
             case "ack" -> ack(args[1], args[2], args[3]);
+            case "full-dir" -> fullDirectory();
             case "race" -> race(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
             case "follow" -> follow(args[1], ChangeOptions.WaitStrategy.valueOf(args[2]), Long.parseLong(args[3]));
             default -> throw new IllegalArgumentException("unknown role: " + args[0]);
@@ -241,19 +245,21 @@ public final class FaultChild {
             try (FileMapping mapping = SharedMemory.createOrOpen(name, 4096);
                  MappedView view = mapping.map(Access.READ_WRITE)) {
                 long inode = inode(mapping.dataPath());
-                if (mapping.created()) {
-                    for (long i = 0; i < 4096; i += 8) {
-                        if (view.segment().get(ValueLayout.JAVA_LONG, i) != 0) {
-                            unzeroed++;
-                            break;
-                        }
+                // every value written is tagged with its generation's inode: a value of another
+                // generation means the object did not start zeroed (or two generations share memory)
+                for (long i = 0; i < 4096; i += 8) {
+                    long value = view.segment().get(ValueLayout.JAVA_LONG, i);
+                    if (value != 0 && value >>> 24 != inode) {
+                        unzeroed++;
+                        break;
                     }
                 }
-                view.segment().set(ValueLayout.JAVA_LONG, offset, round + 1);
+                long mine = inode << 24 | (round + 1);
+                view.segment().set(ValueLayout.JAVA_LONG, offset, mine);
                 if (ThreadLocalRandom.current().nextBoolean()) {
                     Thread.onSpinWait();
                 }
-                if (view.segment().get(ValueLayout.JAVA_LONG, offset) != round + 1
+                if (view.segment().get(ValueLayout.JAVA_LONG, offset) != mine
                         || inode(mapping.dataPath()) != inode) {
                     moved++; // our object was destroyed or replaced while we held it
                 }
@@ -285,6 +291,7 @@ public final class FaultChild {
                     .doOnSubscribe(s -> subscribed.countDown())
                     .subscribe((ChangeEvent e) -> {
                         seen.set(e.sequence());
+                        System.out.println("seen " + e.sequence());
                         if (e.sequence() >= last) {
                             reached.countDown();
                         }
@@ -297,6 +304,31 @@ public final class FaultChild {
             boolean ok = reached.await(60, TimeUnit.SECONDS);
             feed.dispose();
             System.out.println((ok ? "reached " : "stuck ") + seen.get());
+        }
+    }
+
+    private static void fullDirectory() {
+        StringBuilder rows = new StringBuilder("rows");
+        rows.append(" create-too-large=").append(outcome(() -> SharedMemory.create("full-a", 64L << 20).close()));
+        try (FileMapping reserved = SharedMemory.create("full-b", 64L << 20,
+                io.shmflux.MappingOptions.DEFAULT.withPageCommit(io.shmflux.PageCommit.RESERVE))) {
+            rows.append(" commit-too-large=").append(outcome(() -> reserved.commit(0, 32L << 20)));
+            rows.append(" publish-unbacked=").append(outcome(() -> reserved.publish(0, 16L << 20, r -> r.fill((byte) 1))));
+        }
+        rows.append(" after=").append(outcome(() -> {
+            try (FileMapping small = SharedMemory.create("full-c", 4096)) {
+                small.publish(0, new byte[]{1});
+            }
+        }));
+        System.out.println(rows);
+    }
+
+    private static String outcome(Runnable call) {
+        try {
+            call.run();
+            return "ok";
+        } catch (RuntimeException e) {
+            return e.getClass().getSimpleName();
         }
     }
 
