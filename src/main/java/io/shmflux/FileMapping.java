@@ -218,6 +218,9 @@ public final class FileMapping implements AutoCloseable {
      * @return the change's sequence number
      * @throws InvalidParameterException  if the range is outside the object
      * @throws AccessDeniedException      if this handle is not {@link Access#READ_WRITE}
+     * @throws InPageErrorException       if the range's memory faulted (its file was truncated, or
+     *                                    {@code /dev/shm} is full under a reserved object); the change
+     *                                    is published flagged torn
      * @throws ReentrantChangeException   if called inside a writer of this object on its thread
      * @throws PublishTimeoutException    if a live back-pressure subscriber held it back too long
      * @throws ChangesCompletedException  after {@link #completeChanges()}
@@ -251,6 +254,7 @@ public final class FileMapping implements AutoCloseable {
      *
      * @throws InvalidParameterException if the range is outside the object
      * @throws TornDataException         if the range overlaps a change a writer left half written
+     * @throws InPageErrorException      if the range's memory faulted (its file was truncated)
      *                                   (see {@link #snapshot(long, int)} to read it flagged instead)
      * @throws WaitTimeoutException      if a live writer kept one change open longer than the object's
      *                                   publish timeout
@@ -462,16 +466,29 @@ public final class FileMapping implements AutoCloseable {
 
     /** Runs {@code action} on the object's {@code [offset, offset + length)}, mapped as the protocol needs. */
     private <T> T withRange(Protocol p, long offset, long length, Function<MemorySegment, T> action) {
-        MappedView whole = p.view();
-        if (whole != null) {
-            return action.apply(whole.segment().asSlice(offset, length));
+        try {
+            MappedView whole = p.view();
+            if (whole != null) {
+                return action.apply(whole.segment().asSlice(offset, length));
+            }
+            if (!object.retain()) {
+                throw closedException();
+            }
+            try (MappedView window = MappedView.map(object, describe(), protocolAccess(), offset, length)) {
+                return action.apply(window.segment());
+            }
+        } catch (InternalError e) {
+            if (!isMemoryFault(e)) {
+                throw e;
+            }
+            throw new InPageErrorException("memory fault: object=" + describe() + ", offset=" + offset + ", length="
+                    + length + ", reason=the file was truncated by another process or /dev/shm is full (SIGBUS)", e);
         }
-        if (!object.retain()) {
-            throw closedException();
-        }
-        try (MappedView window = MappedView.map(object, describe(), protocolAccess(), offset, length)) {
-            return action.apply(window.segment());
-        }
+    }
+
+    /** {@return true for the error the JVM raises when a mapped page cannot be accessed (SIGBUS)} */
+    static boolean isMemoryFault(InternalError e) {
+        return e.getMessage() != null && e.getMessage().startsWith("a fault occurred in an unsafe memory access");
     }
 
     /**
