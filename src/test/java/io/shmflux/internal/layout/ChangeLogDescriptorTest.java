@@ -94,4 +94,31 @@ class ChangeLogDescriptorTest {
         assertThrows(InvalidParameterException.class, () -> checkRingCapacity(1 << 25));
         assertThrows(InvalidParameterException.class, () -> checkRingCapacity(-2));
     }
+
+    @Test
+    void aChangeLogWithOutOfRangeCreatorFieldsIsRefusedWithItsFieldNamed() {
+        long bytes = regionLength(8, HOLDER_SLOTS, SUBSCRIBER_SLOTS);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment region = arena.allocate(bytes, 64);
+            INT.set(region, RING_CAPACITY_OFFSET, 8);
+            INT.set(region, HOLDER_SLOTS_OFFSET, HOLDER_SLOTS);
+            INT.set(region, SUBSCRIBER_SLOTS_OFFSET, SUBSCRIBER_SLOTS);
+            LONG.set(region, PUBLISH_TIMEOUT_OFFSET, 1_000_000L);
+            checkRegion(region, bytes, "x");
+            assertCorrupt(() -> checkRegion(region, bytes - 1, "x"), "field=ringCapacity, value=8");
+            INT.set(region, RING_CAPACITY_OFFSET, 1000);
+            assertCorrupt(() -> checkRegion(region, bytes, "x"), "field=ringCapacity, value=1000");
+            INT.set(region, RING_CAPACITY_OFFSET, 8);
+            INT.set(region, SUBSCRIBER_SLOTS_OFFSET, -1);
+            assertCorrupt(() -> checkRegion(region, bytes, "x"), "field=subscriberSlots, value=-1");
+            INT.set(region, SUBSCRIBER_SLOTS_OFFSET, SUBSCRIBER_SLOTS);
+            LONG.set(region, PUBLISH_TIMEOUT_OFFSET, 0L);
+            assertCorrupt(() -> checkRegion(region, bytes, "x"), "field=publishTimeout, value=0");
+        }
+    }
+
+    private static void assertCorrupt(org.junit.jupiter.api.function.Executable check, String detail) {
+        io.shmflux.SharedMemoryException e = assertThrows(io.shmflux.SharedMemoryException.class, check);
+        assertEquals("corrupt change log: object=x, " + detail, e.getMessage());
+    }
 }
