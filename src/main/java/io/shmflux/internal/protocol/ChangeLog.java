@@ -35,7 +35,8 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
  *     (offset, length, pid, timestamp), so that a recoverer knows which range a dead writer was
  *     writing.</li>
  * <li>Make the sequence odd (opaque store, then a store-store fence): readers now retry.</li>
- * <li>Run the caller's writer on the data range.</li>
+ * <li>Run the caller's writer on the data range, with this object on the thread's stack of objects
+ *     being written (re-entry, below).</li>
  * <li>Write change record {@code n}: its sequence field to 0, fence, the fields, then its sequence
  *     {@code n} with release.</li>
  * <li>Make the sequence even ({@code 2n}, release): the change is published.</li>
