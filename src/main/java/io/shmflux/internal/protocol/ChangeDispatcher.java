@@ -133,14 +133,7 @@ public final class ChangeDispatcher {
             long published = log.published();
             if (published != seen) {
                 seen = published;
-                delivering = true;
-                try {
-                    for (Listener listener : listeners) {
-                        listener.onPublished();
-                    }
-                } finally {
-                    delivering = false;
-                }
+                announce();
                 continue;
             }
             if (spinners > 0 && spinUntilChange(seen)) {
@@ -159,11 +152,21 @@ public final class ChangeDispatcher {
                 log.checkAbandoned();
                 if (abandonedAnnounced != seen + 1 && log.abandonedChange(seen + 1) != null) {
                     abandonedAnnounced = seen + 1;
-                    for (Listener listener : listeners) {
-                        listener.onPublished();
-                    }
+                    announce();
                 }
             }
+        }
+    }
+
+    /** Tells every listener that something was published; they run subscriber code. */
+    private void announce() {
+        delivering = true;
+        try {
+            for (Listener listener : listeners) {
+                listener.onPublished();
+            }
+        } finally {
+            delivering = false;
         }
     }
 
