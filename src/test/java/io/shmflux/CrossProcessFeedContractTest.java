@@ -191,6 +191,25 @@ class CrossProcessFeedContractTest {
         }
     }
 
+    @Test
+    void aWriterKilledMidChangeIsDeliveredFlaggedTornWithinASecond() {
+        String name = TestNames.unique("killtorn");
+        try (FileMapping mapping = SharedMemory.create(name, 4096);
+             ChildJvm writer = ChildJvm.start(FeedChild.class, "hang-in-publish", name)) {
+            assertEquals("mid-update", writer.nextLine());
+            reactor.test.StepVerifier.create(mapping.changes().take(1))
+                    .expectSubscription()
+                    .then(writer::kill9)
+                    .assertNext(e -> {
+                        assertEquals(1, e.sequence());
+                        assertTrue(e.torn());
+                    })
+                    .expectComplete()
+                    .verify(Duration.ofSeconds(1));
+            assertTrue(mapping.snapshot(0, 8).torn());
+        }
+    }
+
     /** Waits until the sequence has not moved for 200 ms; {@return it} */
     private static long awaitStuck(FileMapping mapping) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
