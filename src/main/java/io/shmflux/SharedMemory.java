@@ -74,7 +74,12 @@ public final class SharedMemory {
         return createOrOpen(name, size, MappingOptions.DEFAULT);
     }
 
-    /** {@link #createOrOpen(String, long)} with options, used only if the object is created. */
+    /**
+     * {@link #createOrOpen(String, long)} with options, used only if the object is created: an existing
+     * object keeps the options it was created with, as Win32 keeps an existing object's size (its
+     * change ring capacity and publish timeout included; {@link FileMapping#changeRingCapacity()}
+     * reads the ring's back).
+     */
     public static FileMapping createOrOpen(String name, long size, MappingOptions options) {
         return MappingOpener.paging(name, size, options, ControlFile.Disposition.OPEN_ALWAYS);
     }
