@@ -62,7 +62,7 @@ final class BackPressureGate {
         if (used == 0) {
             return;
         }
-        long need = n - ring.capacity() + 1; // the position that leaves room for n
+        long need = ring.positionNeededFor(n);
         if (need <= 1) {
             return;
         }

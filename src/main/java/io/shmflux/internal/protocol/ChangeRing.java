@@ -113,9 +113,12 @@ public final class ChangeRing {
         return oldest > cursor ? oldest - cursor : 1;
     }
 
-    /** {@return how many more changes may be published before the record that a subscriber at {@code position} has not taken is overwritten} */
-    long room(long position, long published) {
-        return position + capacity - 1 - published;
+    /**
+     * {@return the position a back-pressure subscriber must have reached (every earlier change taken)
+     * before change {@code n} may be written} Record {@code n} overwrites change {@code n - capacity}.
+     */
+    long positionNeededFor(long n) {
+        return n - capacity + 1;
     }
 
     long subscriberOffset(int slot) {
