@@ -35,6 +35,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  +---------------------------------------------------------------+
  *  |      Pending Offset, Length, Writer PID, Timestamp (4 x 64)    |  192 own cache line
  *  |         Torn Range: Offset, Length, Sequence (3 x 64)         |  224
+ *  |                 Pending Writer Thread (64)                    |  248
  *  +---------------------------------------------------------------+
  *  |            Ring Capacity             |     Holder Slots       |  256 read-mostly line
  *  +---------------------------------------------------------------+
@@ -85,6 +86,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <tr><td>224</td><td>24</td><td>torn range: offset, length (0 = none), sequence of the torn change that
  *     made it; the smallest range covering every change left torn and not wholly rewritten since</td>
  *     <td>lock holder, while the sequence is odd</td><td>plain; readers read it inside their seqlock read</td></tr>
+ * <tr><td>248</td><td>8</td><td>pending writer thread: {@code Thread.threadId()} of the change in progress,
+ *     so that a call on that thread from inside its writer is recognized (with the pending pid)</td>
+ *     <td>lock holder, with the pending change</td><td>plain, under the lock</td></tr>
  * <tr><td>256</td><td>4</td><td>ring capacity (power of two)</td><td>creator</td><td>plain</td></tr>
  * <tr><td>260</td><td>4</td><td>holder slots</td><td>creator</td><td>plain</td></tr>
  * <tr><td>264</td><td>4</td><td>subscriber slots (64)</td><td>creator</td><td>plain</td></tr>
@@ -133,7 +137,7 @@ public final class ChangeLogDescriptor {
             JAVA_LONG.withName("tornOffset"),
             JAVA_LONG.withName("tornLength"),
             JAVA_LONG.withName("tornSequence"),
-            MemoryLayout.paddingLayout(8),
+            JAVA_LONG.withName("pendingThread"),
             JAVA_INT.withName("ringCapacity"),
             JAVA_INT.withName("holderSlots"),
             JAVA_INT.withName("subscriberSlots"),
@@ -175,6 +179,7 @@ public final class ChangeLogDescriptor {
     public static final long TORN_OFFSET_OFFSET = LAYOUT.byteOffset(groupElement("tornOffset"));
     public static final long TORN_LENGTH_OFFSET = LAYOUT.byteOffset(groupElement("tornLength"));
     public static final long TORN_SEQUENCE_OFFSET = LAYOUT.byteOffset(groupElement("tornSequence"));
+    public static final long PENDING_THREAD_OFFSET = LAYOUT.byteOffset(groupElement("pendingThread"));
     public static final long RING_CAPACITY_OFFSET = LAYOUT.byteOffset(groupElement("ringCapacity"));
     public static final long HOLDER_SLOTS_OFFSET = LAYOUT.byteOffset(groupElement("holderSlots"));
     public static final long SUBSCRIBER_SLOTS_OFFSET = LAYOUT.byteOffset(groupElement("subscriberSlots"));

@@ -4,14 +4,12 @@ import io.shmflux.AccessDeniedException;
 import io.shmflux.ChangesCompletedException;
 import io.shmflux.ReentrantChangeException;
 import io.shmflux.WaitTimeoutException;
-import io.shmflux.internal.linux.FileStat;
 import io.shmflux.internal.linux.Futex;
 import io.shmflux.internal.namespace.ControlFile;
 import org.jspecify.annotations.Nullable;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayDeque;
 import java.util.BitSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -35,8 +33,7 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
  *     (offset, length, pid, timestamp), so that a recoverer knows which range a dead writer was
  *     writing.</li>
  * <li>Make the sequence odd (opaque store, then a store-store fence): readers now retry.</li>
- * <li>Run the caller's writer on the data range, with this object on the thread's stack of objects
- *     being written (re-entry, below).</li>
+ * <li>Run the caller's writer on the data range.</li>
  * <li>Write change record {@code n}: its sequence field to 0, fence, the fields, then its sequence
  *     {@code n} with release.</li>
  * <li>Make the sequence even ({@code 2n}, release): the change is published.</li>
@@ -57,10 +54,12 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
  * dead writer's change flagged torn from the pending fields ({@link #abandonedChange(long)}).
  *
  * <h2>Re-entry</h2>
- * A writer runs with this object's identity (device and inode of its control file) on its thread's
- * stack of objects being written; {@code publish}, {@code read} and {@code complete} of the same object,
- * through any handle, on that thread throw {@link ReentrantChangeException} before they touch anything:
- * a nested change would renumber the outer one, and a read would wait for a change that cannot end.
+ * A call made on a writer's own thread from inside its writer lambda could only corrupt the numbering
+ * (a nested change) or wait for a change that cannot end (a read), so it throws
+ * {@link ReentrantChangeException} before it touches anything. It is recognized where the call would
+ * otherwise wait, so the common path pays nothing: the handle's in-process lock held by this thread
+ * (the same handle), or a change in progress (the sequence odd) whose pending pid and thread are this
+ * process and this thread (any handle of the object).
  *
  * <h2>Reading consistently (seqlock)</h2>
  * <ol>
@@ -79,9 +78,6 @@ public final class ChangeLog {
     private static final long RECOVERY_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
 
-    /** The objects this thread is writing right now (identities), innermost last. */
-    private static final ThreadLocal<ArrayDeque<String>> WRITING = ThreadLocal.withInitial(ArrayDeque::new);
-
     private final ControlFile control;
     private final MemorySegment region;
     private final MemorySegment notifyWord;
@@ -89,7 +85,6 @@ public final class ChangeLog {
     private final int capacity;
     private final long ringOffset;
     private final long pid = ProcessHandle.current().pid();
-    private final String identity;
     private final @Nullable HolderSlot slot;
     private final @Nullable WriterLock writerLock;
     private final @Nullable BackPressureGate gate;
@@ -113,8 +108,6 @@ public final class ChangeLog {
         this.capacity = ring.capacity();
         this.ringOffset = ring.ringOffset();
         this.readTimeoutNanos = (long) LONG.get(region, PUBLISH_TIMEOUT_OFFSET);
-        FileStat stat = control.stat();
-        this.identity = stat.device() + ":" + stat.inode();
         if (control.writable()) {
             this.slot = HolderSlot.claim(control, region, ring.holderSlots());
             this.writerLock = new WriterLock(region, slot);
@@ -174,16 +167,19 @@ public final class ChangeLog {
     }
 
     /**
-     * Refuses a call on this object from inside one of its writers on the same thread.
-     *
-     * @throws ReentrantChangeException if this thread is running a writer of this object
+     * {@return true if the change in progress, if any, is this thread's own: the caller runs inside
+     * one of this object's writer lambdas} Only asked where the caller would otherwise wait.
      */
-    public void refuseReentry(String operation) {
-        ArrayDeque<String> writing = WRITING.get();
-        if (!writing.isEmpty() && writing.contains(identity)) {
-            throw new ReentrantChangeException("called inside a writer of the same object: object=" + control.name()
-                    + ", operation=" + operation + ", reason=the writer's change is still in progress on this thread");
-        }
+    private boolean insideOwnChange() {
+        long sequence = (long) LONG.getAcquire(region, SEQUENCE_OFFSET);
+        return (sequence & 1) != 0 && (long) LONG.get(region, PENDING_PID_OFFSET) == pid
+                && (long) LONG.get(region, PENDING_THREAD_OFFSET) == Thread.currentThread().threadId()
+                && (long) LONG.getAcquire(region, SEQUENCE_OFFSET) == sequence;
+    }
+
+    private ReentrantChangeException reentry(String operation) {
+        return new ReentrantChangeException("called inside a writer of the same object: object=" + control.name()
+                + ", operation=" + operation + ", reason=the writer's change is still in progress on this thread");
     }
 
     /**
@@ -193,8 +189,7 @@ public final class ChangeLog {
      */
     public long publish(long offset, MemorySegment range, Consumer<MemorySegment> writer) {
         long length = range.byteSize();
-        refuseReentry("publish");
-        return withWriterLock(() -> {
+        return withWriterLock("publish", () -> {
             long sequence = (long) LONG.get(region, SEQUENCE_OFFSET);
             long n = (sequence >>> 1) + 1;
             refuseIfCompleted(n);
@@ -204,16 +199,14 @@ public final class ChangeLog {
             LONG.set(region, PENDING_LENGTH_OFFSET, length);
             LONG.set(region, PENDING_PID_OFFSET, pid);
             LONG.set(region, PENDING_TIMESTAMP_OFFSET, now);
+            LONG.set(region, PENDING_THREAD_OFFSET, Thread.currentThread().threadId());
             LONG.setOpaque(region, SEQUENCE_OFFSET, sequence + 1);
             VarHandle.storeStoreFence();
             int flags = FLAG_TORN; // until the writer returns
-            ArrayDeque<String> writing = WRITING.get();
-            writing.addLast(identity);
             try {
                 writer.accept(range);
                 flags = 0;
             } finally {
-                writing.removeLast();
                 finish(n, offset, length, pid, now, flags);
             }
             return n;
@@ -225,8 +218,7 @@ public final class ChangeLog {
      * which every feed completes and {@code publish} throws. {@return the marker's sequence}
      */
     public long complete() {
-        refuseReentry("completeChanges");
-        return withWriterLock(() -> {
+        return withWriterLock("completeChanges", () -> {
             long end = ring.endSequence();
             if (end != 0) {
                 return end;
@@ -239,6 +231,7 @@ public final class ChangeLog {
             LONG.set(region, PENDING_LENGTH_OFFSET, 0L);
             LONG.set(region, PENDING_PID_OFFSET, pid);
             LONG.set(region, PENDING_TIMESTAMP_OFFSET, now);
+            LONG.set(region, PENDING_THREAD_OFFSET, Thread.currentThread().threadId());
             LONG.setVolatile(region, END_SEQUENCE_OFFSET, n);
             LONG.setOpaque(region, SEQUENCE_OFFSET, sequence + 1);
             VarHandle.storeStoreFence();
@@ -310,13 +303,24 @@ public final class ChangeLog {
         T run();
     }
 
-    private <T> T withWriterLock(Locked<T> action) {
+    /**
+     * Runs {@code action} holding this handle's in-process lock and the writer lock. A call from inside
+     * this object's writer on the same thread is refused where it would wait: this handle's lock held
+     * by this thread, or the writer lock held while the change in progress is this thread's.
+     */
+    private <T> T withWriterLock(String operation, Locked<T> action) {
         if (writerLock == null) {
             throw new AccessDeniedException("publishing needs write access to the control file: object="
                     + control.name());
         }
+        if (localLock.isHeldByCurrentThread()) {
+            throw reentry(operation);
+        }
         localLock.lock();
         try {
+            if (writerLock.ownerSlot() >= 0 && insideOwnChange()) {
+                throw reentry(operation); // another handle of this object is writing on this thread
+            }
             if (writerLock.lock()) {
                 recoverLocked();
             }
@@ -331,7 +335,7 @@ public final class ChangeLog {
     }
 
     private void withWriterLock(Runnable action) {
-        withWriterLock(() -> {
+        withWriterLock("recover", () -> {
             action.run();
             return null;
         });
@@ -454,7 +458,6 @@ public final class ChangeLog {
      */
     public <T> Read<T> read(long offset, MemorySegment range, Function<MemorySegment, T> reader) {
         long length = range.byteSize();
-        refuseReentry("read");
         int spins = 0;
         long backoff = 1_000;
         long oddSince = 0;
@@ -464,6 +467,9 @@ public final class ChangeLog {
         while (true) {
             long before = (long) LONG.getAcquire(region, SEQUENCE_OFFSET);
             if ((before & 1) != 0 && !abandonedWrite) {
+                if (spins == 0 && insideOwnChange()) {
+                    throw reentry("read");
+                }
                 if (spins++ < READ_SPINS) {
                     Thread.onSpinWait();
                     continue;

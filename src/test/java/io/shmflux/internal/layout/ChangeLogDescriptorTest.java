@@ -25,6 +25,7 @@ class ChangeLogDescriptorTest {
         assertEquals(224, TORN_OFFSET_OFFSET);
         assertEquals(232, TORN_LENGTH_OFFSET);
         assertEquals(240, TORN_SEQUENCE_OFFSET);
+        assertEquals(248, PENDING_THREAD_OFFSET);
         assertEquals(256, RING_CAPACITY_OFFSET);
         assertEquals(260, HOLDER_SLOTS_OFFSET);
         assertEquals(264, SUBSCRIBER_SLOTS_OFFSET);
