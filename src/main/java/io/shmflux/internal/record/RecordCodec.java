@@ -330,6 +330,9 @@ public final class RecordCodec {
 
     private static MethodHandles.Lookup lookupFor(Class<?> type, String path) {
         try {
+            // on the module path, io.shmflux reads the record's module only if told so (a module may
+            // add reads edges from itself); on the class path both are the unnamed module
+            RecordCodec.class.getModule().addReads(type.getModule());
             return MethodHandles.privateLookupIn(type, LOOKUP);
         } catch (IllegalAccessException | SecurityException e) {
             if (java.lang.reflect.Modifier.isPublic(type.getModifiers())) {
