@@ -95,6 +95,16 @@ public final class FileMapping implements AutoCloseable {
     }
 
     /**
+     * {@return the user id of whoever made the object: the owner of its control file} A {@code Local\}
+     * object always belongs to the calling user (another user's file under a {@code Local\} name is
+     * refused); a {@code Global\} one may belong to anyone, and this says to whom. The data file has
+     * the same owner, and so has a backing file unless the owner is root.
+     */
+    public int ownerUid() {
+        return object.control().ownerUid();
+    }
+
+    /**
      * {@return the file that holds the bytes} For a paging-file object, its POSIX shared-memory object
      * in {@code /dev/shm} (user data at offset 0; {@code shm_open} with the file name attaches to it);
      * for a file-backed object, the backing file.

@@ -3,6 +3,7 @@ package io.shmflux.internal.layout;
 import io.shmflux.InvalidParameterException;
 
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -184,6 +185,25 @@ public final class ChangeLogDescriptor {
     /** {@return the offset of the record for change {@code sequence} (1-based)} */
     public static long recordOffset(long ringOffset, int capacity, long sequence) {
         return ringOffset + ((sequence - 1) & (capacity - 1)) * RECORD_LENGTH;
+    }
+
+    /**
+     * Checks the fields of a change log its creator writes once (ring capacity, holder slots) and that
+     * the region holds the holder table and ring they imply, before anyone uses them. The protocol
+     * words that change later are each checked where they are used.
+     */
+    public static void checkRegion(MemorySegment region, String path) {
+        CorruptField.checkRegionLength("changeLog", region.byteSize(), HOLDER_TABLE_OFFSET, path);
+        int capacity = (int) INT.get(region, RING_CAPACITY_OFFSET);
+        if (capacity < 2 || capacity > MAX_RING_CAPACITY || Integer.bitCount(capacity) != 1) {
+            throw CorruptField.of("changeLog.ringCapacity", capacity, "a power of two from 2 to " + MAX_RING_CAPACITY,
+                    path);
+        }
+        int slots = (int) INT.get(region, HOLDER_SLOTS_OFFSET);
+        if (slots < 1 || slots > HOLDER_SLOTS) {
+            throw CorruptField.of("changeLog.holderSlots", slots, "1 to " + HOLDER_SLOTS, path);
+        }
+        CorruptField.checkRegionLength("changeLog", region.byteSize(), regionLength(capacity, slots), path);
     }
 
     /**

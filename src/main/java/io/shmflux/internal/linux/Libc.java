@@ -40,6 +40,8 @@ public final class Libc {
     public static final int O_RDWR = 2;
     public static final int O_CREAT = 0100;
     public static final int O_EXCL = 0200;
+    /** {@code <fcntl.h>} O_NONBLOCK (04000 on x86_64 and aarch64): opening a FIFO planted under our names never blocks. */
+    public static final int O_NONBLOCK = 04000;
     public static final int O_CLOEXEC = 02000000;
 
     /** {@code <fcntl.h>} open-file-description locks (Linux 3.15+), the same on every architecture. */
@@ -90,6 +92,7 @@ public final class Libc {
     private static final MethodHandle munmap;
     private static final MethodHandle msync;
     private static final MethodHandle getuid;
+    private static final MethodHandle geteuid;
     private static final MethodHandle sysconf;
 
     static {
@@ -119,6 +122,7 @@ public final class Libc {
         munmap = errnoCall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), -1);
         msync = errnoCall("msync", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), -1);
         getuid = LINKER.downcallHandle(symbol("getuid"), FunctionDescriptor.of(JAVA_INT));
+        geteuid = LINKER.downcallHandle(symbol("geteuid"), FunctionDescriptor.of(JAVA_INT));
         sysconf = LINKER.downcallHandle(symbol("sysconf"), FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
         try {
             PAGE_SIZE = (long) sysconf.invokeExact(30); // _SC_PAGESIZE
@@ -150,6 +154,15 @@ public final class Libc {
     public static int getuid() {
         try {
             return (int) getuid.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@return the effective user id: the owner of the files this process creates, and whose files it trusts} */
+    public static int geteuid() {
+        try {
+            return (int) geteuid.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
