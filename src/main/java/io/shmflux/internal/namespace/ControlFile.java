@@ -230,8 +230,9 @@ public final class ControlFile implements AutoCloseable {
      *     meanwhile means start again.</li>
      * <li>Every header field and the kind's region (one parser, {@link ObjectHeader}). A corrupt object
      *     nobody holds is removed whole if this process may; otherwise {@link CorruptObjectException}.</li>
-     * <li>Half built: destroyed if its creator died. Ready: exactly one link, the kind asked for, the
-     *     name stored equal to the name asked for; no other holder means a leftover, destroyed.</li>
+     * <li>Half built: destroyed if its creator died. Ready: exactly one link, the kind asked for; no
+     *     other holder means a leftover, destroyed; else the name stored must equal the name asked
+     *     for.</li>
      * </ol>
      */
     private static Attach tryAttach(ObjectName name, String path, int fd, boolean writable, int expectedOwner,
@@ -286,10 +287,6 @@ public final class ControlFile implements AutoCloseable {
                 throw new WrongObjectKindException("name held by another kind of object: name=" + quoted(name)
                         + ", kind=" + header.kind().displayName() + ", requested=" + kind.displayName());
             }
-            if (!header.name().equals(name.bare())) {
-                throw new InvalidNameException("name collides with another name's file: name=" + quoted(name)
-                        + ", other=" + ObjectName.quote(header.name()) + ", path=" + path);
-            }
             if (writable && Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
                 // every holder closed or died: the object no longer exists
                 if (!destroyLocked(fd, path, header, stat.uid())) {
@@ -300,6 +297,10 @@ public final class ControlFile implements AutoCloseable {
             if (!writable && Libc.ofdCouldLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
                 // the same, seen by a holder that may not remove it
                 throw deadObject(name, path, kind, disposition);
+            }
+            if (!header.name().equals(name.bare())) {
+                throw new InvalidNameException("name collides with another name's file: name=" + quoted(name)
+                        + ", other=" + ObjectName.quote(header.name()) + ", path=" + path);
             }
             if (disposition == Disposition.CREATE_NEW) {
                 throw new ObjectAlreadyExistsException("object already exists: name=" + quoted(name)

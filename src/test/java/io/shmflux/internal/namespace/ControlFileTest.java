@@ -1,12 +1,19 @@
 package io.shmflux.internal.namespace;
 
 import io.shmflux.Access;
+import io.shmflux.AccessDeniedException;
+import io.shmflux.CorruptObjectException;
 import io.shmflux.FileMapping;
 import io.shmflux.InvalidNameException;
 import io.shmflux.ObjectNotFoundException;
 import io.shmflux.SharedMemory;
 import io.shmflux.SharedMemoryException;
+import io.shmflux.internal.layout.ChangeLogDescriptor;
 import io.shmflux.internal.layout.ControlBlockDescriptor;
+import io.shmflux.internal.layout.EventDescriptor;
+import io.shmflux.internal.layout.MutexDescriptor;
+import io.shmflux.internal.layout.SemaphoreDescriptor;
+import io.shmflux.internal.protocol.ChangeLog;
 import io.shmflux.internal.linux.Libc;
 import io.shmflux.testing.NoLeftovers;
 import io.shmflux.testing.TestNames;
@@ -181,11 +188,10 @@ class ControlFileTest {
         }
         holdShared(control);
         byte[] before = Files.readAllBytes(control);
-        SharedMemoryException e = assertThrows(SharedMemoryException.class,
+        CorruptObjectException e = assertThrows(CorruptObjectException.class,
                 () -> SharedMemory.open(name.text(), Access.READ));
-        assertTrue(e.getMessage().startsWith("incompatible control block: name=\"" + name.text() + "\""),
-                e.getMessage());
-        assertTrue(e.getMessage().contains("layoutVersion=" + (LAYOUT_VERSION + 1)), e.getMessage());
+        assertEquals("corrupt object: field=layoutVersion, value=" + (LAYOUT_VERSION + 1) + ", expected="
+                + LAYOUT_VERSION + ", path=" + control, e.getMessage());
         assertArrayEquals(before, Files.readAllBytes(control));
     }
 
@@ -193,10 +199,10 @@ class ControlFileTest {
     void aTooShortControlFileIsNotAnObject() throws IOException {
         ObjectName name = ObjectName.parse(TestNames.unique("short"));
         holdShared(plant(Path.of(ns.controlPath(name)), new byte[100]));
-        SharedMemoryException e = assertThrows(SharedMemoryException.class,
+        CorruptObjectException e = assertThrows(CorruptObjectException.class,
                 () -> SharedMemory.open(name.text(), Access.READ));
-        assertTrue(e.getMessage().startsWith("not a shmflux object: name=\"" + name.text() + "\""), e.getMessage());
-        assertTrue(e.getMessage().endsWith("reason=too small"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("corrupt object: field=fileSize, value=100, expected=at least "
+                + HEADER_LENGTH), e.getMessage());
     }
 
     @Test
@@ -210,8 +216,8 @@ class ControlFileTest {
                 () -> SharedMemory.open(name.text(), Access.READ),
                 () -> SharedMemory.create(name.text(), 4096),
                 () -> SharedMemory.createOrOpen(name.text(), 4096))) {
-            SharedMemoryException e = assertThrows(SharedMemoryException.class, call);
-            assertTrue(e.getMessage().endsWith("reason=symbolic link in the name space"), e.getMessage());
+            AccessDeniedException e = assertThrows(AccessDeniedException.class, call);
+            assertTrue(e.getMessage().endsWith("status=not a regular file, owner=0, type=symbolic link"), e.getMessage());
         }
         assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(target));
     }
@@ -245,14 +251,18 @@ class ControlFileTest {
     @Test
     void aControlFileCreatedByAcquireCarriesTheHeaderOfItsSpec() {
         ObjectName name = ObjectName.parse("Global\\" + TestNames.unique("header"));
-        try (ControlFile control = ControlFile.acquire(ns, name, new ControlFile.Spec(ObjectKind.SEMAPHORE, 4096,
-                0640, 0), ControlFile.Disposition.CREATE_NEW, false, SHORT, created -> created.initDataSize(77))) {
+        long region = ChangeLog.regionLength(2);
+        try (ControlFile control = ControlFile.acquire(ns, name, new ControlFile.Spec(ObjectKind.FILE_MAPPING, region,
+                0640, 0), ControlFile.Disposition.CREATE_NEW, false, SHORT, created -> {
+                    created.initDataSize(77);
+                    ChangeLog.initialize(created.region(), 2);
+                })) {
             var header = control.segment();
-            assertEquals(HEADER_LENGTH + 4096, header.byteSize());
-            assertEquals(4096, control.region().byteSize());
+            assertEquals(HEADER_LENGTH + region, header.byteSize());
+            assertEquals(region, control.region().byteSize());
             assertEquals(MAGIC, getLong(header, MAGIC_OFFSET));
             assertEquals(LAYOUT_VERSION, getInt(header, LAYOUT_VERSION_OFFSET));
-            assertEquals(ObjectKind.SEMAPHORE.tag(), getInt(header, KIND_OFFSET));
+            assertEquals(ObjectKind.FILE_MAPPING.tag(), getInt(header, KIND_OFFSET));
             assertEquals(STATE_READY, getInt(header, STATE_OFFSET));
             assertEquals(77, control.dataSize());
             assertEquals(ProcessHandle.current().pid(), getLong(header, CREATOR_PID_OFFSET));
@@ -267,18 +277,37 @@ class ControlFileTest {
     // ---- helpers -----------------------------------------------------------------------------
 
     private ControlFile acquire(ObjectName name, ControlFile.Disposition disposition, Duration timeout) {
-        return ControlFile.acquire(ns, name, new ControlFile.Spec(ObjectKind.EVENT, 0, 0600, 0), disposition, false,
-                timeout, created -> { });
+        return ControlFile.acquire(ns, name, new ControlFile.Spec(ObjectKind.EVENT, EventDescriptor.REGION_LENGTH, 0600,
+                0), disposition, false, timeout, created -> created.region().set(java.lang.foreign.ValueLayout.JAVA_INT,
+                EventDescriptor.RESET_MODE_OFFSET, EventDescriptor.MODE_MANUAL));
     }
 
     private Path forge(ObjectName name, ObjectKind kind, int state, long dataSize) throws IOException {
         return forge(name, kind, state, dataSize, name.bare());
     }
 
-    /** Writes a control file as a process that died at that point would have left it (no lock held). */
+    /**
+     * Writes a control file as a process that died at that point would have left it (no lock held):
+     * the header, and the region of its kind as the kind's creator initializes it.
+     */
     private Path forge(ObjectName name, ObjectKind kind, int state, long dataSize, String storedName)
             throws IOException {
-        ByteBuffer header = ByteBuffer.allocate((int) HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        long region = switch (kind) {
+            case FILE_MAPPING -> ChangeLog.regionLength(2);
+            case MUTEX -> MutexDescriptor.REGION_LENGTH;
+            case EVENT -> EventDescriptor.REGION_LENGTH;
+            case SEMAPHORE -> SemaphoreDescriptor.REGION_LENGTH;
+        };
+        ByteBuffer header = ByteBuffer.allocate((int) (HEADER_LENGTH + region)).order(ByteOrder.LITTLE_ENDIAN);
+        int base = (int) HEADER_LENGTH;
+        switch (kind) {
+            case FILE_MAPPING -> header.putInt(base + (int) ChangeLogDescriptor.RING_CAPACITY_OFFSET, 2)
+                    .putInt(base + (int) ChangeLogDescriptor.HOLDER_SLOTS_OFFSET, ChangeLogDescriptor.HOLDER_SLOTS);
+            case EVENT -> header.putInt(base + (int) EventDescriptor.RESET_MODE_OFFSET, EventDescriptor.MODE_MANUAL);
+            case SEMAPHORE -> header.putInt(base + (int) SemaphoreDescriptor.MAXIMUM_OFFSET, 1);
+            case MUTEX -> {
+            }
+        }
         byte[] nameBytes = storedName.getBytes(StandardCharsets.UTF_8);
         header.putLong((int) MAGIC_OFFSET, MAGIC)
                 .putInt((int) LAYOUT_VERSION_OFFSET, LAYOUT_VERSION)
