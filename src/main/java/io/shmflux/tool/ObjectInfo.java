@@ -156,8 +156,8 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
     }
 
     private static ObjectInfo unreadable(Path controlPath, String scopePrefix, int holders, String problem) {
-        return new ObjectInfo(scopePrefix + "?", controlPath, "?", "?", 0, 0, 0, "?", "?", 0, 0, holders, null,
-                problem);
+        return new ObjectInfo(scopePrefix + "?(" + controlPath.getFileName() + ")", controlPath, "?", "?", 0, 0, 0, "?",
+                "?", 0, 0, holders, null, problem);
     }
 
     private static ChangeLogInfo changeLog(int fd, MemorySegment region) {
