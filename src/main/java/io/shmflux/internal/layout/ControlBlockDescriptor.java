@@ -237,13 +237,4 @@ public final class ControlBlockDescriptor {
             throw CorruptField.of("pathLength", pathLength, fileBacked ? "1 to " + PATH_CAPACITY : "0", path);
         }
     }
-
-    /**
-     * {@return true if the header carries the magic number and this layout version}
-     */
-    public static boolean isCompatible(MemorySegment header) {
-        return header.byteSize() >= HEADER_LENGTH
-                && getLong(header, MAGIC_OFFSET) == MAGIC
-                && getInt(header, LAYOUT_VERSION_OFFSET) == LAYOUT_VERSION;
-    }
 }

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The numbers in the class Javadoc's diagram and table, checked against the layout they are derived from. */
 class ChangeLogDescriptorTest {
@@ -70,5 +71,28 @@ class ChangeLogDescriptorTest {
         assertThrows(InvalidParameterException.class, () -> checkRingCapacity(1));
         assertThrows(InvalidParameterException.class, () -> checkRingCapacity(1 << 25));
         assertThrows(InvalidParameterException.class, () -> checkRingCapacity(-2));
+    }
+
+    @Test
+    void checkRegionRefusesARingOrHolderTableTheRegionCannotHold() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment region = arena.allocate(regionLength(2, HOLDER_SLOTS), 64);
+            INT.set(region, RING_CAPACITY_OFFSET, 2);
+            INT.set(region, HOLDER_SLOTS_OFFSET, HOLDER_SLOTS);
+            checkRegion(region, "p");
+            INT.set(region, RING_CAPACITY_OFFSET, 4);
+            assertTrue(message(region).startsWith("corrupt object: field=changeLog.regionLength, value="
+                    + regionLength(2, HOLDER_SLOTS) + ", expected=at least " + regionLength(4, HOLDER_SLOTS)), message(region));
+            INT.set(region, RING_CAPACITY_OFFSET, 3);
+            assertTrue(message(region).startsWith("corrupt object: field=changeLog.ringCapacity, value=3"), message(region));
+            INT.set(region, RING_CAPACITY_OFFSET, 2);
+            INT.set(region, HOLDER_SLOTS_OFFSET, 0);
+            assertTrue(message(region).startsWith("corrupt object: field=changeLog.holderSlots, value=0, expected=1 to "
+                    + HOLDER_SLOTS), message(region));
+        }
+    }
+
+    private static String message(java.lang.foreign.MemorySegment region) {
+        return assertThrows(io.shmflux.CorruptObjectException.class, () -> checkRegion(region, "p")).getMessage();
     }
 }

@@ -237,6 +237,62 @@ class ControlFileTest {
     }
 
     @Test
+    void aFifoOrADirectoryPlantedAsAControlFileIsRefusedAtOnceAndSkippedByReclaim() throws Exception {
+        for (String type : List.of("fifo", "directory")) {
+            ObjectName name = ObjectName.parse(TestNames.unique(type));
+            Path file = Path.of(ns.controlPath(name));
+            planted.add(file);
+            Process make = new ProcessBuilder(type.equals("fifo") ? "mkfifo" : "mkdir", file.toString()).start();
+            assertTrue(make.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && make.exitValue() == 0);
+            try {
+                for (var call : List.<org.junit.jupiter.api.function.Executable>of(
+                        () -> SharedMemory.open(name.text(), Access.READ),
+                        () -> SharedMemory.open(name.text(), Access.READ_WRITE),
+                        () -> SharedMemory.createOrOpen(name.text(), 4096),
+                        () -> io.shmflux.sync.NamedMutex.createOrOpen(name.text()))) {
+                    AccessDeniedException e = assertThrows(AccessDeniedException.class, call); // and never blocks
+                    assertTrue(e.getMessage().contains("path=" + file + ", status=not a regular file, owner=0, type="
+                            + type), e.getMessage());
+                }
+                assertEquals(ControlFile.ReclaimOutcome.KEPT,
+                        ControlFile.reclaimIfStale(file.toString(), ns.uid()).outcome());
+                assertTrue(Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
+    @Test
+    void filesAreCreatedWithExactlyTheRequestedModeWhateverTheUmask() throws Throwable {
+        java.lang.invoke.MethodHandle umask = java.lang.foreign.Linker.nativeLinker().downcallHandle(
+                java.lang.foreign.Linker.nativeLinker().defaultLookup().find("umask").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
+                        java.lang.foreign.ValueLayout.JAVA_INT));
+        int old = (int) umask.invokeExact(0777); // nothing would be granted by open(2) alone
+        try (FileMapping everyone = SharedMemory.create(TestNames.unique("mode-666"), 4096,
+                io.shmflux.MappingOptions.DEFAULT.withPermissions("rw-rw-rw-"))) {
+            assertEquals("rw-rw-rw-", permissions(everyone.dataPath()));
+            assertEquals("rw-rw-rw-", permissions(Path.of(everyone.dataPath() + NameSpace.CONTROL_SUFFIX)));
+        } finally {
+            int ignored = (int) umask.invokeExact(old);
+        }
+        old = (int) umask.invokeExact(0); // everything would be granted by open(2) alone
+        try (FileMapping owner = SharedMemory.create(TestNames.unique("mode-600"), 4096)) {
+            assertEquals("rw-------", permissions(owner.dataPath()));
+            assertEquals("rw-------", permissions(Path.of(owner.dataPath() + NameSpace.CONTROL_SUFFIX)));
+        } finally {
+            int ignored = (int) umask.invokeExact(old);
+        }
+    }
+
+
+    private static String permissions(Path file) throws IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
     void theKindTagsAreStableAndDistinct() {
         assertEquals(1, ObjectKind.FILE_MAPPING.tag());
         assertEquals(2, ObjectKind.MUTEX.tag());
