@@ -280,11 +280,16 @@ public final class ShmfluxTool {
         NameSpace ns = NameSpace.withoutReclaim();
         ObjectInfo o = find(name);
         if (o.stale()) {
-            if (!ns.reclaimIfStale(parsed) && Files.exists(Path.of(ns.controlPath(parsed)))) {
-                throw new SharedMemoryException("cannot remove object: name=" + o.name()
+            ControlFile.Reclaim reclaim = ns.reclaimIfStale(parsed);
+            switch (reclaim.outcome()) {
+                case RECLAIMED, GONE -> {
+                }
+                case LIVE -> throw new SharedMemoryException("cannot remove object: name=" + o.name()
                         + ", reason=a process took hold of it meanwhile");
+                case KEPT -> throw new SharedMemoryException("cannot remove object: name=" + o.name() + ", path="
+                        + o.controlPath() + ", " + reclaim.detail());
             }
-            out.println("removed " + o.name() + " (stale)");
+            out.println("removed " + o.name() + " (" + (o.problem() != null ? o.status() : "stale") + ")");
             return OK;
         }
         if (!force) {

@@ -190,6 +190,10 @@ class ShmfluxToolTest {
             Run inspectSquatted = tool("inspect", squatted);
             assertTrue(inspectSquatted.out().contains("status:          squatted: owner=65534, expected=0"),
                     inspectSquatted.out());
+            Run rm = tool("rm", squatted);
+            assertEquals(1, rm.exit(), rm.out());
+            assertTrue(rm.err().startsWith("shmflux: cannot remove object: name=Local\\?(" + squattedControl.getFileName()
+                    + "), path=" + squattedControl + ", status=squatted, owner=65534"), rm.err());
         }
 
         Run gc = tool("gc");

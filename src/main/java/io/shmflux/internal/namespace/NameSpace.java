@@ -99,11 +99,10 @@ public final class NameSpace {
     /**
      * Reclaims one object if no process holds it, by the lifetime protocol (see {@link ControlFile}).
      *
-     * @return true if it was stale and is gone
+     * @return what became of it: reclaimed, live, gone, or kept (with the reason)
      */
-    public boolean reclaimIfStale(ObjectName name) {
-        return ControlFile.reclaimIfStale(controlPath(name), expectedOwner(name)).outcome()
-                == ControlFile.ReclaimOutcome.RECLAIMED;
+    public ControlFile.Reclaim reclaimIfStale(ObjectName name) {
+        return ControlFile.reclaimIfStale(controlPath(name), expectedOwner(name));
     }
 
     /** {@return the effective uid of this process: its {@code Local\} names are {@code L<uid>}} */
