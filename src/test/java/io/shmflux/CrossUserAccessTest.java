@@ -382,6 +382,26 @@ class CrossUserAccessTest {
     }
 
     @Test
+    void aCorruptLeftoverTheCallerMayNotRemoveIsReportedAtOnceAndRootsSweepRemovesIt() throws Exception {
+        String name = "Global\\" + TestNames.unique("corrupt-global");
+        Path planted = NoLeftovers.DEV_SHM.resolve("shmflux.G." + ObjectName.parse(name).encoded() + ".ctl");
+        try (ChildJvm victim = child(VICTIM)) {
+            // planted only now, so that the sweep of another build's first call (as root) has no time to take it
+            runAs(NOBODY, new byte[16384], "sh", "-c", "umask 0; set -o noclobber; cat > " + planted);
+            long start = System.nanoTime();
+            victim.send("createOrOpen " + name + " 4096");
+            String reply = victim.nextLine();
+            assertTrue(reply.startsWith("error CorruptObjectException corrupt object: field=magic, value=0x0"), reply);
+            assertTrue(System.nanoTime() - start < java.util.concurrent.TimeUnit.SECONDS.toNanos(5),
+                    "not retried: the busy timeout is 10 s");
+            assertTrue(Files.exists(planted), "the sticky directory keeps it from the victim");
+        } finally {
+            SharedMemory.reclaimStale(); // root may remove it, and does: it is corrupt and nobody holds it
+            assertFalse(Files.exists(planted));
+        }
+    }
+
+    @Test
     void aGlobalObjectTellsWhoOwnsIt() {
         String name = "Global\\" + TestNames.unique("owner");
         try (ChildJvm other = nobody()) {

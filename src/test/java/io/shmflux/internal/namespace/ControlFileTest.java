@@ -293,6 +293,38 @@ class ControlFileTest {
     }
 
     @Test
+    void aCorruptLeftoverGoesWholeWithTheNextCreateOfItsNameAndAHeldOneFailsOnlyItsOwnName() throws Exception {
+        ObjectName name = ObjectName.parse(TestNames.unique("corrupt-left"));
+        Path control = forge(name, ObjectKind.FILE_MAPPING, STATE_READY, 4096);
+        try (FileChannel channel = FileChannel.open(control, StandardOpenOption.WRITE)) {
+            channel.write(intAt(3), HEADER_LENGTH + ChangeLogDescriptor.RING_CAPACITY_OFFSET); // not a power of two
+        }
+        Path data = plant(Path.of(ns.dataPath(name)), new byte[] {7, 7, 7});
+        int lock = Libc.open(control.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        try {
+            Libc.ofdTryLock(lock, Libc.F_RDLCK, 0, 1); // held: refused, for this name only
+            CorruptObjectException e = assertThrows(CorruptObjectException.class,
+                    () -> SharedMemory.createOrOpen(name.text(), 8192));
+            assertEquals("corrupt object: field=changeLog.ringCapacity, value=3, expected=a power of two from 2 to "
+                    + ChangeLogDescriptor.MAX_RING_CAPACITY + ", path=" + control, e.getMessage());
+            try (FileMapping other = SharedMemory.create(TestNames.unique("unrelated"), 4096)) {
+                assertTrue(other.created());
+            }
+            SharedMemory.reclaimStale(); // a sweep neither fails nor touches it
+            assertTrue(Files.exists(control));
+        } finally {
+            Libc.close(lock);
+        }
+        try (FileMapping fresh = SharedMemory.create(name.text(), 8192)) { // nobody holds it now: it goes whole
+            assertTrue(fresh.created());
+            assertEquals(8192, Files.size(data));
+            assertEquals(0, Files.readAllBytes(data)[0], "a fresh data file, not the leftover's");
+        }
+        assertFalse(Files.exists(control));
+        assertFalse(Files.exists(data));
+    }
+
+    @Test
     void theKindTagsAreStableAndDistinct() {
         assertEquals(1, ObjectKind.FILE_MAPPING.tag());
         assertEquals(2, ObjectKind.MUTEX.tag());
