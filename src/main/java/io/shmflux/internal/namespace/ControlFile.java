@@ -42,7 +42,8 @@ import static io.shmflux.internal.layout.ControlBlockDescriptor.*;
  *     sees a half-built object.</li>
  * <li><b>Open.</b> Open the control file, take a shared lock (retrying with back-off while a creator
  *     or a destroyer holds the exclusive one, for a bounded time); if the file was unlinked meanwhile
- *     ({@code st_nlink == 0}), start again. Check magic, layout version, state and kind tag. Then try
+ *     ({@code st_nlink == 0}), start again. Check the file on its descriptor and every header field
+ *     ({@link FileTrust}, {@link ObjectHeader}; {@code security.md}), then state and kind tag. Then try
  *     to upgrade to an exclusive lock: if that succeeds, no other holder is alive, so the object is a
  *     leftover of dead processes and is destroyed (as Win32 would have destroyed it when their
  *     handles closed), and the open starts again (and then finds nothing, or creates afresh). A
