@@ -82,6 +82,15 @@ public final class NameSpace {
         return ns != null ? ns : create();
     }
 
+    /**
+     * {@return a name space in another directory, for this user} For tests that plant files which
+     * must never appear in the shared {@code /dev/shm} (a FIFO there would block any other program
+     * that opens it without {@code O_NONBLOCK}); it reclaims nothing when created.
+     */
+    static NameSpace at(String directory) {
+        return new NameSpace(directory, Libc.geteuid());
+    }
+
     private static NameSpace create() {
         NativeAccess.check();
         String dir = System.getProperty("shmflux.dir", "/dev/shm");

@@ -237,29 +237,31 @@ class ControlFileTest {
     }
 
     @Test
-    void aFifoOrADirectoryPlantedAsAControlFileIsRefusedAtOnceAndSkippedByReclaim() throws Exception {
+    void aFifoOrADirectoryPlantedAsAControlFileIsRefusedAtOnceAndSkippedByReclaim(@TempDir Path dir) throws Exception {
+        // in a private directory: a FIFO in /dev/shm would block other programs that open it blocking
+        NameSpace privateNs = NameSpace.at(dir.toString());
         for (String type : List.of("fifo", "directory")) {
             ObjectName name = ObjectName.parse(TestNames.unique(type));
-            Path file = Path.of(ns.controlPath(name));
-            planted.add(file);
+            Path file = Path.of(privateNs.controlPath(name));
             Process make = new ProcessBuilder(type.equals("fifo") ? "mkfifo" : "mkdir", file.toString()).start();
             assertTrue(make.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && make.exitValue() == 0);
-            try {
-                for (var call : List.<org.junit.jupiter.api.function.Executable>of(
-                        () -> SharedMemory.open(name.text(), Access.READ),
-                        () -> SharedMemory.open(name.text(), Access.READ_WRITE),
-                        () -> SharedMemory.createOrOpen(name.text(), 4096),
-                        () -> io.shmflux.sync.NamedMutex.createOrOpen(name.text()))) {
-                    AccessDeniedException e = assertThrows(AccessDeniedException.class, call); // and never blocks
+            for (ControlFile.Disposition disposition : ControlFile.Disposition.values()) {
+                for (boolean readOnlyAllowed : new boolean[] {false, true}) {
+                    AccessDeniedException e = assertThrows(AccessDeniedException.class, // and never blocks
+                            () -> ControlFile.acquire(privateNs, name, new ControlFile.Spec(ObjectKind.MUTEX,
+                                    MutexDescriptor.REGION_LENGTH, 0600, 0), disposition, readOnlyAllowed, SHORT,
+                                    created -> { }).close());
                     assertTrue(e.getMessage().contains("path=" + file + ", status=not a regular file, owner=0, type="
                             + type), e.getMessage());
                 }
-                assertEquals(ControlFile.ReclaimOutcome.KEPT,
-                        ControlFile.reclaimIfStale(file.toString(), ns.uid()).outcome());
-                assertTrue(Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS));
-            } finally {
-                Files.deleteIfExists(file);
             }
+            assertEquals(ControlFile.ReclaimOutcome.KEPT,
+                    ControlFile.reclaimIfStale(file.toString(), privateNs.uid()).outcome());
+            assertEquals(1, privateNs.sweep().size(), "the sweep looks at it and keeps it");
+            assertTrue(Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+            assertEquals("not a regular file", ControlFile.look(file.toString(), privateNs.uid(),
+                    look -> look.distrust().status()), "the tool's look does not block either");
+            Files.delete(file);
         }
     }
 
