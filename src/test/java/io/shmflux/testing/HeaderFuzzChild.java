@@ -17,6 +17,7 @@ import io.shmflux.sync.NamedSemaphore;
 import io.shmflux.sync.WaitResult;
 
 import java.io.IOException;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -52,22 +53,24 @@ public final class HeaderFuzzChild {
     private record Field(String name, long offset, int width) {
     }
 
-    private static final List<Field> FIELDS = List.of(
-            new Field("magic", MAGIC_OFFSET, 8),
-            new Field("layoutVersion", LAYOUT_VERSION_OFFSET, 4),
-            new Field("kind", KIND_OFFSET, 4),
-            new Field("state", STATE_OFFSET, 4),
-            new Field("flags", FLAGS_OFFSET, 4),
-            new Field("dataSize", DATA_SIZE_OFFSET, 8),
-            new Field("creatorPid", CREATOR_PID_OFFSET, 8),
-            new Field("createdMillis", CREATED_MILLIS_OFFSET, 8),
-            new Field("backingDevice", BACKING_DEVICE_OFFSET, 8),
-            new Field("backingInode", BACKING_INODE_OFFSET, 8),
-            new Field("nameLength", NAME_LENGTH_OFFSET, 4),
-            new Field("pathLength", PATH_LENGTH_OFFSET, 4),
-            new Field("name[0]", NAME_OFFSET, 4),
-            new Field("path[0]", PATH_OFFSET, 8),
-            new Field("fileSize", -1, 8));
+    /**
+     * Every field of the header, taken from the descriptor's layout (so a field added there is fuzzed
+     * too): a value field whole, the name and the path by their first 8 bytes; and the file's size.
+     */
+    private static final List<Field> FIELDS = headerFields();
+
+    private static List<Field> headerFields() {
+        List<Field> fields = new ArrayList<>();
+        for (MemoryLayout member : LAYOUT.memberLayouts()) {
+            if (member.name().isPresent()) {
+                String name = member.name().get();
+                fields.add(new Field(name, LAYOUT.byteOffset(MemoryLayout.PathElement.groupElement(name)),
+                        (int) Math.min(member.byteSize(), 8)));
+            }
+        }
+        fields.add(new Field("fileSize", -1, 8));
+        return List.copyOf(fields);
+    }
 
     /** Fields of each kind's region, offsets relative to the control file. */
     private static final Map<String, List<Field>> REGION_FIELDS = Map.of(
@@ -167,7 +170,7 @@ public final class HeaderFuzzChild {
             if (field.width == 8) {
                 buffer.putLong((int) field.offset, value);
             } else {
-                buffer.putInt((int) field.offset, (int) value);
+                buffer.putInt((int) field.offset, (int) value); // every other field is a 32-bit int
             }
         } else {
             control = java.util.Arrays.copyOf(control, (int) Math.clamp(value, 0, control.length + 8192L));
