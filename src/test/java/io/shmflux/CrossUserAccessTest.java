@@ -1,6 +1,7 @@
 package io.shmflux;
 
 import io.shmflux.internal.layout.ControlBlockDescriptor;
+import io.shmflux.internal.linux.Libc;
 import io.shmflux.internal.namespace.NameSpace;
 import io.shmflux.internal.namespace.ObjectKind;
 import io.shmflux.internal.namespace.ObjectName;
@@ -32,6 +33,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
@@ -259,8 +261,8 @@ class CrossUserAccessTest {
         String name = TestNames.unique("squat-victim");
         byte[] control = templateOf(ObjectKind.FILE_MAPPING, name);
         Path planted = NoLeftovers.DEV_SHM.resolve("shmflux.L" + VICTIM + "." + ObjectName.parse(name).encoded() + ".ctl");
-        plantAs(NOBODY, planted, control);
         try (ChildJvm victim = child(VICTIM)) {
+            plantAs(NOBODY, planted, control); // only now: a sweep of another build (as root) has no time for it
             for (String command : List.of("open " + name + " READ", "create " + name + " 4096",
                     "createOrOpen " + name + " 4096")) {
                 victim.send(command);
@@ -288,6 +290,35 @@ class CrossUserAccessTest {
             assertFalse(Files.exists(Path.of(planted + ".ctl")), "the failed create left nothing");
         } finally {
             Files.deleteIfExists(planted);
+        }
+    }
+
+    @Test
+    void aDataFileOfAnotherUserThanTheControlFilesOwnerIsRefused() throws Exception {
+        String name = "Global\\" + TestNames.unique("foreign-data");
+        ObjectName parsed = ObjectName.parse(name);
+        NameSpace ns = NameSpace.get();
+        byte[] control = templateOf(ObjectKind.FILE_MAPPING, name);
+        Path controlPath = Path.of(ns.controlPath(parsed));
+        Path data = Path.of(ns.dataPath(parsed));
+        Files.write(controlPath, control, StandardOpenOption.CREATE_NEW);
+        int holder = Libc.open(controlPath.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        try {
+            Libc.ofdTryLock(holder, Libc.F_RDLCK, 0, 1); // live: a holder of root's object
+            plantAs(NOBODY, data, new byte[4096]); // the data file of the right size, but another user's
+            FileTime before = Files.getLastModifiedTime(data);
+            for (Access access : Access.values()) {
+                AccessDeniedException e = assertThrows(AccessDeniedException.class,
+                        () -> SharedMemory.open(name, access).close());
+                assertTrue(e.getMessage().contains("path=" + data + ", status=untrusted data file, owner=" + NOBODY
+                        + ", controlOwner=0"), e.getMessage());
+            }
+            assertArrayEquals(new byte[4096], Files.readAllBytes(data));
+            assertEquals(before, Files.getLastModifiedTime(data));
+        } finally {
+            Libc.close(holder);
+            Files.deleteIfExists(controlPath);
+            Files.deleteIfExists(data);
         }
     }
 

@@ -679,6 +679,20 @@ public final class ControlFile implements AutoCloseable {
         }
     }
 
+    /**
+     * {@return a second open file description (read-write) of this very control file} For locks that
+     * must live on a description of their own. It is opened through {@code /proc/self/fd}, so it is
+     * the file this handle checked even if the name now names another one (the owner of a
+     * {@code Global\} object may replace its files at any time).
+     */
+    public int reopen() {
+        try {
+            return Libc.open("/proc/self/fd/" + fd, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        } catch (NativeCallException e) {
+            throw failure("cannot reopen control file", name, path, e);
+        }
+    }
+
     /** {@return true if another open file description holds a lock on that byte} */
     public boolean isByteLockedByOther(long offset) {
         try {

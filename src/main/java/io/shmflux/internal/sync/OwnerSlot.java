@@ -21,9 +21,9 @@ import static io.shmflux.internal.layout.MutexDescriptor.OWNER_LOCK_BASE;
  * thread owns it and how often it locked it. A mutex is owned by a thread, not a handle, as in
  * Win32: a thread may lock through one handle and unlock through another.
  *
- * <p>The slot's OFD lock is held on a descriptor of its own, opened on the control file while a
- * handle holds the object (so the path names the same file). It is dropped when the process's last
- * handle to the mutex closes, or when the process dies.
+ * <p>The slot's OFD lock is held on a descriptor of its own, a second open file description of the
+ * very file the handle checked ({@link ControlFile#reopen()}), never the file a path names now. It
+ * is dropped when the process's last handle to the mutex closes, or when the process dies.
  */
 final class OwnerSlot {
 
@@ -67,12 +67,7 @@ final class OwnerSlot {
     }
 
     private static OwnerSlot claim(ControlFile control) {
-        int fd;
-        try {
-            fd = Libc.open(control.path(), Libc.O_RDWR | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
-        } catch (NativeCallException e) {
-            throw ControlFile.failure("cannot open mutex owner slots", control.name(), control.path(), e);
-        }
+        int fd = control.reopen();
         try {
             for (int slot = 0; slot < MutexDescriptor.SLOTS; slot++) {
                 if (Libc.ofdTryLock(fd, Libc.F_WRLCK, OWNER_LOCK_BASE + slot, 1)) {
