@@ -163,7 +163,9 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
     private static ChangeLogInfo changeLog(int fd, MemorySegment region) {
         long sequence = (long) ChangeLogDescriptor.LONG.getAcquire(region, SEQUENCE_OFFSET);
         int capacity = (int) ChangeLogDescriptor.INT.get(region, RING_CAPACITY_OFFSET);
-        int slotCount = (int) ChangeLogDescriptor.INT.get(region, HOLDER_SLOTS_OFFSET);
+        // checked by the header parser a moment ago; bounded again in case a holder changed it since
+        int slotCount = Math.clamp((int) ChangeLogDescriptor.INT.get(region, HOLDER_SLOTS_OFFSET), 0,
+                (int) Math.min(ChangeLogDescriptor.HOLDER_SLOTS, (region.byteSize() - HOLDER_TABLE_OFFSET) / 8));
         int lock = (int) ChangeLogDescriptor.INT.getVolatile(region, WRITER_LOCK_OFFSET);
         long lockOwnerPid = (int) ChangeLogDescriptor.INT.get(region, LOCK_OWNER_PID_OFFSET);
         List<Slot> slots = new ArrayList<>();

@@ -75,6 +75,8 @@ public final class ChangeLog {
     public ChangeLog(ControlFile control) {
         this.control = control;
         this.region = control.region();
+        // checked at open; again here, as this handle may start publishing long after (a co-holder may write it)
+        checkRegion(region, control.path());
         this.notifyWord = region.asSlice(NOTIFY_OFFSET, 4);
         this.capacity = (int) INT.get(region, RING_CAPACITY_OFFSET);
         this.ringOffset = ringOffset((int) INT.get(region, HOLDER_SLOTS_OFFSET));
