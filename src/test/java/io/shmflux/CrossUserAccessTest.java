@@ -2,6 +2,7 @@ package io.shmflux;
 
 import io.shmflux.internal.layout.ControlBlockDescriptor;
 import io.shmflux.internal.linux.Libc;
+import io.shmflux.internal.namespace.ControlFile;
 import io.shmflux.internal.namespace.NameSpace;
 import io.shmflux.internal.namespace.ObjectKind;
 import io.shmflux.internal.namespace.ObjectName;
@@ -239,6 +240,7 @@ class CrossUserAccessTest {
             byte[] control = templateOf(kind, name);
             Path planted = Path.of(ns.controlPath(parsed));
             plantAs(NOBODY, planted, control);
+            int holder = holdShared(planted);
             try {
                 FileTime before = Files.getLastModifiedTime(planted);
                 for (Executable call : callsOn(kind, name)) {
@@ -247,10 +249,14 @@ class CrossUserAccessTest {
                     assertTrue(e.getMessage().contains("status=squatted, owner=" + NOBODY + ", expected=0"),
                             e.getMessage());
                 }
+                ControlFile.Reclaim reclaim = ns.reclaimIfStale(parsed);
+                assertEquals(ControlFile.ReclaimOutcome.KEPT, reclaim.outcome(), "skipped, held or not");
+                assertTrue(reclaim.detail().startsWith("status=squatted, owner=" + NOBODY), reclaim.detail());
                 SharedMemory.reclaimStale();
-                assertArrayEquals(control, Files.readAllBytes(planted), "reclaim skips it, nothing written");
+                assertArrayEquals(control, Files.readAllBytes(planted), "nothing written");
                 assertEquals(before, Files.getLastModifiedTime(planted));
             } finally {
+                Libc.close(holder);
                 Files.deleteIfExists(planted);
             }
         }
@@ -261,8 +267,9 @@ class CrossUserAccessTest {
         String name = TestNames.unique("squat-victim");
         byte[] control = templateOf(ObjectKind.FILE_MAPPING, name);
         Path planted = NoLeftovers.DEV_SHM.resolve("shmflux.L" + VICTIM + "." + ObjectName.parse(name).encoded() + ".ctl");
+        plantAs(NOBODY, planted, control);
+        int holder = holdShared(planted);
         try (ChildJvm victim = child(VICTIM)) {
-            plantAs(NOBODY, planted, control); // only now: a sweep of another build (as root) has no time for it
             for (String command : List.of("open " + name + " READ", "create " + name + " 4096",
                     "createOrOpen " + name + " 4096")) {
                 victim.send(command);
@@ -273,6 +280,7 @@ class CrossUserAccessTest {
             }
             assertArrayEquals(control, Files.readAllBytes(planted));
         } finally {
+            Libc.close(holder);
             Files.deleteIfExists(planted);
         }
     }
@@ -323,12 +331,14 @@ class CrossUserAccessTest {
     }
 
     @Test
-    void myOwnObjectHardLinkedUnderMyLocalNameIsRefused() throws Exception {
-        String global = "Global\\" + TestNames.unique("linked");
+    void aHardLinkUnderMyLocalNameIsRefusedWhoeverOwnsTheLinkedObject() throws Exception {
+        String mine = "Global\\" + TestNames.unique("linked-mine");
+        String theirs = "Global\\" + TestNames.unique("linked-theirs");
         String local = TestNames.unique("link-target");
         MappingOptions everyone = MappingOptions.DEFAULT.withPermissions("rw-rw-rw-");
         Path link = Path.of(NameSpace.get().controlPath(ObjectName.parse(local)));
-        try (FileMapping mapping = SharedMemory.create(global, 4096, everyone)) {
+        try (FileMapping mapping = SharedMemory.create(mine, 4096, everyone); ChildJvm attacker = nobody()) {
+            // the attacker links the victim's own object (mode 0666, so the kernel lets it) under the victim's name
             Path control = Path.of(mapping.dataPath() + ".ctl");
             byte[] before = Files.readAllBytes(control);
             runAs(NOBODY, null, "ln", control.toString(), link.toString());
@@ -338,6 +348,16 @@ class CrossUserAccessTest {
                         e.getMessage());
             }
             assertArrayEquals(before, Files.readAllBytes(control));
+            Files.delete(link);
+            // ... and then an object of its own
+            String reply = attacker.call("create " + theirs + " 4096");
+            Path own = Path.of(reply.substring(reply.indexOf("path=") + 5) + ".ctl");
+            runAs(NOBODY, null, "ln", own.toString(), link.toString());
+            for (Executable call : callsOn(ObjectKind.FILE_MAPPING, local)) {
+                AccessDeniedException e = assertThrows(AccessDeniedException.class, call);
+                assertTrue(e.getMessage().contains("path=" + link + ", status=squatted, owner=" + NOBODY), e.getMessage());
+            }
+            attacker.call("close " + theirs);
         } finally {
             Files.deleteIfExists(link);
         }
@@ -417,19 +437,33 @@ class CrossUserAccessTest {
         String name = "Global\\" + TestNames.unique("corrupt-global");
         Path planted = NoLeftovers.DEV_SHM.resolve("shmflux.G." + ObjectName.parse(name).encoded() + ".ctl");
         try (ChildJvm victim = child(VICTIM)) {
-            // planted only now, so that the sweep of another build's first call (as root) has no time to take it
-            runAs(NOBODY, new byte[16384], "sh", "-c", "umask 0; set -o noclobber; cat > " + planted);
-            long start = System.nanoTime();
-            victim.send("createOrOpen " + name + " 4096");
-            String reply = victim.nextLine();
+            String reply = "";
+            // a stale file: the first call of any root process on this machine (other builds) may sweep it
+            // away before the victim gets to it; then the victim creates the name and the test tries again
+            for (int attempt = 0; attempt < 5 && !reply.startsWith("error"); attempt++) {
+                if (reply.startsWith("ok")) {
+                    victim.call("close " + name);
+                }
+                runAs(NOBODY, new byte[16384], "sh", "-c", "umask 0; set -o noclobber; cat > " + planted);
+                long start = System.nanoTime();
+                victim.send("createOrOpen " + name + " 4096");
+                reply = victim.nextLine();
+                assertTrue(System.nanoTime() - start < java.util.concurrent.TimeUnit.SECONDS.toNanos(5),
+                        "not retried: the busy timeout is 10 s");
+            }
             assertTrue(reply.startsWith("error CorruptObjectException corrupt object: field=magic, value=0x0"), reply);
-            assertTrue(System.nanoTime() - start < java.util.concurrent.TimeUnit.SECONDS.toNanos(5),
-                    "not retried: the busy timeout is 10 s");
             assertTrue(Files.exists(planted), "the sticky directory keeps it from the victim");
         } finally {
             SharedMemory.reclaimStale(); // root may remove it, and does: it is corrupt and nobody holds it
             assertFalse(Files.exists(planted));
         }
+    }
+
+    /** Holds a shared lock on a planted file, so that another build's sweep (as root) leaves it alone. */
+    private static int holdShared(Path file) throws Exception {
+        int fd = Libc.open(file.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        assertTrue(Libc.ofdTryLock(fd, Libc.F_RDLCK, 0, 1));
+        return fd;
     }
 
     @Test
