@@ -366,10 +366,8 @@ class CrossUserAccessTest {
     @Test
     void aControlFilePatchedToPointAtAFileItsOwnerCannotWriteIsRefusedLiveAndStale() throws Exception {
         String name = "Global\\" + TestNames.unique("patched");
-        Path attackerDir = Files.createTempDirectory(classes, "attacker-");
-        Files.setPosixFilePermissions(attackerDir, PosixFilePermissions.fromString("rwxrwxrwx"));
-        Path own = attackerDir.resolve("own");
-        runAs(NOBODY, new byte[4096], "sh", "-c", "cat > " + own);
+        Path own = attackersFile();
+        Path attackerDir = own.getParent();
         Path secret = Files.write(classes.resolve("secret"), new byte[] {5, 5, 5, 5});
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
         FileTime before = Files.getLastModifiedTime(secret);
@@ -406,11 +404,9 @@ class CrossUserAccessTest {
     @Test
     void anUnprivilegedVictimRefusesAControlFilePointingAtItsOwnFile() throws Exception {
         String name = "Global\\" + TestNames.unique("patched-victim");
-        Path shared = Files.createTempDirectory(classes, "shared-");
-        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
-        Path own = shared.resolve("own");
+        Path own = attackersFile();
+        Path shared = own.getParent();
         Path secret = shared.resolve("victims");
-        runAs(NOBODY, new byte[4096], "sh", "-c", "cat > " + own);
         runAs(VICTIM, new byte[] {9, 9}, "sh", "-c", "umask 077; cat > " + secret);
         FileTime before = Files.getLastModifiedTime(secret);
         try (ChildJvm attacker = nobody(); ChildJvm victim = child(VICTIM)) {
@@ -454,7 +450,12 @@ class CrossUserAccessTest {
             assertTrue(reply.startsWith("error CorruptObjectException corrupt object: field=magic, value=0x0"), reply);
             assertTrue(Files.exists(planted), "the sticky directory keeps it from the victim");
         } finally {
-            SharedMemory.reclaimStale(); // root may remove it, and does: it is corrupt and nobody holds it
+            // root may remove it, and does: it is corrupt and nobody holds it (another build's sweep may be
+            // removing it at this very moment, holding its exclusive lock: then it is gone a moment later)
+            ObjectName parsed = ObjectName.parse(name);
+            for (int i = 0; i < 100 && NameSpace.get().reclaimIfStale(parsed).outcome() == ControlFile.ReclaimOutcome.LIVE; i++) {
+                Thread.sleep(10);
+            }
             assertFalse(Files.exists(planted));
         }
     }
@@ -480,6 +481,15 @@ class CrossUserAccessTest {
         try (NamedMutex mine = NamedMutex.create(name)) {
             assertEquals(0, mine.ownerUid());
         }
+    }
+
+    /** {@return a 4096-byte file of the attacker's own, in a new directory every user may write} */
+    private static Path attackersFile() throws Exception {
+        Path dir = Files.createTempDirectory(classes, "shared-");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path own = dir.resolve("own");
+        runAs(NOBODY, new byte[4096], "sh", "-c", "cat > " + own);
+        return own;
     }
 
     /**
