@@ -745,6 +745,11 @@ public final class ControlFile implements AutoCloseable {
         return name;
     }
 
+    /** {@return the control file's descriptor} on which this handle's leases are taken (they end with it) */
+    public int descriptor() {
+        return fd;
+    }
+
     public String path() {
         return path;
     }
