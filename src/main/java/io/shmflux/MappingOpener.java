@@ -3,6 +3,7 @@ package io.shmflux;
 import io.shmflux.internal.layout.ControlBlockDescriptor;
 import io.shmflux.internal.linux.Errno;
 import io.shmflux.internal.linux.FileStat;
+import io.shmflux.internal.liveness.ObjectLease;
 import io.shmflux.internal.linux.Libc;
 import io.shmflux.internal.linux.NativeCallException;
 import io.shmflux.internal.namespace.ControlFile;
@@ -159,7 +160,7 @@ final class MappingOpener {
                 throw distrust.denied("cannot open data", control.name(), path);
             }
             if (fileBacked) {
-                if (!Libc.ofdTryLock(fd, Libc.F_RDLCK, FILE_CLAIM_START, 1)) {
+                if (!new ObjectLease(fd, FILE_CLAIM_START).hold()) {
                     throw new SharingViolationException("backing file claimed by another object: name=" + quote(nameText)
                             + ", path=" + path);
                 }
@@ -247,7 +248,7 @@ final class MappingOpener {
             };
         }
         try {
-            if (!Libc.ofdTryLock(fd, Libc.F_WRLCK, FILE_CLAIM_START, 1)) {
+            if (!new ObjectLease(fd, FILE_CLAIM_START).tryExclusive()) {
                 throw new SharingViolationException("file already mapped by another object: path=" + path);
             }
             FileStat stat = Libc.fstat(fd);
@@ -264,7 +265,7 @@ final class MappingOpener {
             } else if (size > stat.size()) {
                 grow(fd, path, stat.size(), size);
             }
-            Libc.ofdTryLock(fd, Libc.F_RDLCK, FILE_CLAIM_START, 1); // atomic downgrade; the object now holds it
+            new ObjectLease(fd, FILE_CLAIM_START).hold(); // atomic downgrade; the object now holds it
             String realPath;
             try {
                 realPath = file.toRealPath().toString();

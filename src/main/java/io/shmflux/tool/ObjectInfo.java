@@ -1,8 +1,11 @@
 package io.shmflux.tool;
 
+import io.shmflux.SharedMemoryException;
 import io.shmflux.internal.layout.ChangeLogDescriptor;
 import io.shmflux.internal.linux.Errno;
 import io.shmflux.internal.linux.FileStat;
+import io.shmflux.internal.liveness.LeaseState;
+import io.shmflux.internal.liveness.LeaseTable;
 import io.shmflux.internal.linux.Libc;
 import io.shmflux.internal.linux.NativeCallException;
 import io.shmflux.internal.namespace.ControlFile;
@@ -169,21 +172,22 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
         int lock = (int) ChangeLogDescriptor.INT.getVolatile(region, WRITER_LOCK_OFFSET);
         long lockOwnerPid = (int) ChangeLogDescriptor.INT.get(region, LOCK_OWNER_PID_OFFSET);
         List<Slot> slots = new ArrayList<>();
+        LeaseTable holders = new LeaseTable(fd, HOLDER_LOCK_BASE, slotCount, null, "writer slots", "inspected");
         for (int slot = 0; slot < slotCount; slot++) {
             long pid = (long) ChangeLogDescriptor.LONG.getAcquire(region, HOLDER_TABLE_OFFSET + 8L * slot);
-            boolean alive = isLocked(fd, HOLDER_LOCK_BASE + slot);
+            boolean alive = isAlive(holders, slot);
             if (pid != 0 || alive) {
                 slots.add(new Slot(slot, pid, alive));
             }
         }
         return new ChangeLogInfo(sequence >>> 1, (sequence & 1) != 0, capacity,
-                lock == 0 ? -1 : (lock & ~LOCK_CONTENDED) - 1, (lock & LOCK_CONTENDED) != 0, lockOwnerPid, slots);
+                lock == 0 ? -1 : holders.slotOf(lock & ~LOCK_CONTENDED), (lock & LOCK_CONTENDED) != 0, lockOwnerPid, slots);
     }
 
-    private static boolean isLocked(int fd, long offset) {
+    private static boolean isAlive(LeaseTable holders, int slot) {
         try {
-            return !Libc.ofdCouldLock(fd, Libc.F_WRLCK, offset, 1);
-        } catch (NativeCallException e) {
+            return holders.probe(holders.tokenOf(slot)) == LeaseState.ALIVE;
+        } catch (SharedMemoryException e) {
             return false;
         }
     }

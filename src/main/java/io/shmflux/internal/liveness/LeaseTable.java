@@ -122,6 +122,14 @@ public final class LeaseTable {
         return generations == null ? token - 1 : token >>> GENERATION_BITS;
     }
 
+    /** {@return the token of a slot in a table without generations} (for readers such as the tool) */
+    public int tokenOf(int slot) {
+        if (generations != null) {
+            return slot << GENERATION_BITS | (int) INT.getVolatile(generations, 4L * slot);
+        }
+        return slot + 1;
+    }
+
     private int token(int slot, int generation) {
         return generations == null ? slot + 1 : slot << GENERATION_BITS | generation;
     }

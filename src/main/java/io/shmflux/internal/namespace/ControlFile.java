@@ -9,6 +9,8 @@ import io.shmflux.OutOfSpaceException;
 import io.shmflux.SharedMemoryException;
 import io.shmflux.WrongObjectKindException;
 import io.shmflux.internal.layout.ChangeLogDescriptor;
+import io.shmflux.internal.liveness.LeaseState;
+import io.shmflux.internal.liveness.ObjectLease;
 import io.shmflux.internal.linux.Errno;
 import io.shmflux.internal.linux.FileStat;
 import io.shmflux.internal.linux.Libc;
@@ -30,9 +32,9 @@ import static io.shmflux.internal.layout.ControlBlockDescriptor.*;
  * One process's hold on a named object: an open control file with a shared lock on it.
  *
  * <h2>Lifetime protocol</h2>
- * Liveness is kept by the kernel with open-file-description locks ({@code F_OFD_SETLK}) on byte 0 of
- * the control file. Every holder keeps a shared (read) lock; the kernel drops it when the holder
- * closes the file or dies, however it dies.
+ * Liveness is kept by the kernel with an {@link ObjectLease}: open-file-description locks
+ * ({@code F_OFD_SETLK}) on byte 0 of the control file. Every holder keeps a shared (read) lock; the
+ * kernel drops it when the holder closes the file or dies, however it dies.
  * <ol>
  * <li><b>Create.</b> Build the control file under a temporary name while holding an exclusive lock
  *     on it, header state {@code INITIALIZING}; {@code link} it to the object's name (fails with
@@ -96,8 +98,8 @@ public final class ControlFile implements AutoCloseable {
     public record Spec(ObjectKind kind, long regionLength, int mode, int flags) {
     }
 
-    private static final long LIVENESS_START = 0;
-    private static final long LIVENESS_LENGTH = 1;
+    /** The byte of the control file that carries the object's lease (see {@link ObjectLease}). */
+    private static final long LIVENESS_OFFSET = 0;
     private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /**
      * Flags of every open of a file under our names: never through a symbolic link, never inherited
@@ -246,7 +248,7 @@ public final class ControlFile implements AutoCloseable {
             if (distrust != null) {
                 throw distrust.denied("cannot open object", name, path);
             }
-            if (!Libc.ofdTryLock(fd, Libc.F_RDLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+            if (!lease(fd).hold()) {
                 return Attach.BUSY;
             }
             stat = Libc.fstat(fd);
@@ -260,7 +262,7 @@ public final class ControlFile implements AutoCloseable {
                 header = ObjectHeader.parse(segment, path);
             } catch (CorruptObjectException corrupt) {
                 // a corrupt object nobody holds goes whole (both files); a held one stays, for this name only
-                if (writable && Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)
+                if (writable && lease(fd).tryExclusive()
                         && destroyLocked(fd, path, null, stat.uid())) {
                     return Attach.RETRY_NOW;
                 }
@@ -271,8 +273,8 @@ public final class ControlFile implements AutoCloseable {
                 if (!writable) {
                     throw deadObject(name, path, kind, disposition);
                 }
-                Libc.ofdTryLock(fd, Libc.F_UNLCK, LIVENESS_START, LIVENESS_LENGTH);
-                if (Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+                lease(fd).drop();
+                if (lease(fd).tryExclusive()) {
                     if (!destroyLocked(fd, path, header, stat.uid())) {
                         throw deadObject(name, path, kind, disposition);
                     }
@@ -288,14 +290,14 @@ public final class ControlFile implements AutoCloseable {
                 throw new WrongObjectKindException("name held by another kind of object: name=" + quoted(name)
                         + ", kind=" + header.kind().displayName() + ", requested=" + kind.displayName());
             }
-            if (writable && Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+            if (writable && lease(fd).tryExclusive()) {
                 // every holder closed or died: the object no longer exists
                 if (!destroyLocked(fd, path, header, stat.uid())) {
                     throw deadObject(name, path, kind, disposition);
                 }
                 return Attach.RETRY_NOW;
             }
-            if (!writable && Libc.ofdCouldLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+            if (!writable && lease(fd).others() == LeaseState.DEAD) {
                 // the same, seen by a holder that may not remove it
                 throw deadObject(name, path, kind, disposition);
             }
@@ -337,7 +339,7 @@ public final class ControlFile implements AutoCloseable {
         boolean keep = false;
         try {
             long size = HEADER_LENGTH + spec.regionLength();
-            if (!Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+            if (!lease(fd).tryExclusive()) {
                 throw new SharedMemoryException("fresh control file locked by another: path=" + temp);
             }
             Libc.fchmod(fd, spec.mode()); // on the descriptor: exactly this mode, whatever the umask
@@ -368,7 +370,7 @@ public final class ControlFile implements AutoCloseable {
             initializer.initialize(control);
             putInt(segment, STATE_OFFSET, STATE_READY);
             control.header = ObjectHeader.parse(segment, path); // what others will check, checked by its maker
-            Libc.ofdTryLock(fd, Libc.F_RDLCK, LIVENESS_START, LIVENESS_LENGTH);
+            lease(fd).hold();
             keep = true;
             return control;
         } catch (NativeCallException e) {
@@ -461,7 +463,7 @@ public final class ControlFile implements AutoCloseable {
                 return Reclaim.kept("status=not ours, owner=" + Integer.toUnsignedString(stat.uid())
                         + ", reason=only its owner (or root) removes it");
             }
-            if (!Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+            if (!lease(fd).tryExclusive()) {
                 return Reclaim.LIVE;
             }
             stat = Libc.fstat(fd);
@@ -628,8 +630,8 @@ public final class ControlFile implements AutoCloseable {
             if (!writable) {
                 return false; // cannot take the exclusive lock: the next writable holder or sweep destroys it
             }
-            Libc.ofdTryLock(fd, Libc.F_UNLCK, LIVENESS_START, LIVENESS_LENGTH);
-            if (!Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+            lease(fd).drop();
+            if (!lease(fd).tryExclusive()) {
                 return false;
             }
             FileStat stat = Libc.fstat(fd);
@@ -842,6 +844,11 @@ public final class ControlFile implements AutoCloseable {
         }
         MemorySegment.copy(bytes, 0, segment, ValueLayout.JAVA_BYTE, offset, bytes.length);
         putInt(segment, lengthOffset, bytes.length);
+    }
+
+    /** {@return the object's lease as descriptor {@code fd} holds it} */
+    private static ObjectLease lease(int fd) {
+        return new ObjectLease(fd, LIVENESS_OFFSET);
     }
 
     static void unlinkQuietly(String path) {
