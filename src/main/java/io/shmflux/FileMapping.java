@@ -226,12 +226,7 @@ public final class FileMapping implements AutoCloseable {
             throw new AccessDeniedException("publish needs write access: object=" + describe() + ", handleAccess="
                     + access);
         }
-        Protocol p = enter();
-        try {
-            return withRange(p, offset, length, range -> p.log().publish(offset, range, writer));
-        } finally {
-            leave();
-        }
+        return useRange(offset, length, (log, range) -> log.publish(offset, range, writer));
     }
 
     /** Publishes a copy of {@code data} at {@code offset}; see {@link #publish(long, long, Consumer)}. */
@@ -270,14 +265,9 @@ public final class FileMapping implements AutoCloseable {
             throw new InvalidParameterException("read length too large for a byte[]: offset=" + offset + ", length="
                     + length + ", max=" + MAX_COPY_LENGTH);
         }
-        Protocol p = enter();
-        try {
-            ChangeLog.Read<byte[]> read = withRange(p, offset, length, range -> p.log().read(offset, range,
-                    segment -> segment.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
-            return new Snapshot(read.sequence(), read.value(), read.torn());
-        } finally {
-            leave();
-        }
+        ChangeLog.Read<byte[]> read = useRange(offset, length, (log, range) -> log.read(offset, range,
+                segment -> segment.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
+        return new Snapshot(read.sequence(), read.value(), read.torn());
     }
 
     private TornDataException tornException(long offset, long length, long sequence) {
@@ -298,14 +288,8 @@ public final class FileMapping implements AutoCloseable {
     public <T> T read(long offset, long length, Function<MemorySegment, T> reader) {
         Objects.requireNonNull(reader, "reader");
         checkRange("read", offset, length);
-        Protocol p = enter();
-        ChangeLog.Read<T> read;
-        try {
-            read = withRange(p, offset, length,
-                    range -> p.log().read(offset, range, segment -> reader.apply(segment.asReadOnly())));
-        } finally {
-            leave();
-        }
+        ChangeLog.Read<T> read = useRange(offset, length,
+                (log, range) -> log.read(offset, range, segment -> reader.apply(segment.asReadOnly())));
         if (read.torn()) {
             throw tornException(offset, length, read.sequence());
         }
@@ -469,18 +453,29 @@ public final class FileMapping implements AutoCloseable {
         return access == Access.READ_WRITE ? Access.READ_WRITE : Access.READ;
     }
 
-    /** Runs {@code action} on the object's {@code [offset, offset + length)}, mapped as the protocol needs. */
-    private <T> T withRange(Protocol p, long offset, long length, Function<MemorySegment, T> action) {
+    /**
+     * Runs {@code action} with the log and the object's {@code [offset, offset + length)}, mapped as the
+     * protocol needs, as one call in flight (see {@link #enter()}). A memory fault on the way becomes an
+     * {@link InPageErrorException}: the JVM raises it as an {@link InternalError} in the thread that
+     * touched the page, at once in interpreted code and at the next safepoint check in compiled code,
+     * which is why it is caught here, around the whole call, rather than around the copy alone.
+     */
+    private <T> T useRange(long offset, long length, java.util.function.BiFunction<ChangeLog, MemorySegment, T> action) {
         try {
-            MappedView whole = p.view();
-            if (whole != null) {
-                return action.apply(whole.segment().asSlice(offset, length));
-            }
-            if (!object.retain()) {
-                throw closedException();
-            }
-            try (MappedView window = MappedView.map(object, describe(), protocolAccess(), offset, length)) {
-                return action.apply(window.segment());
+            Protocol p = enter();
+            try {
+                MappedView whole = p.view();
+                if (whole != null) {
+                    return action.apply(p.log(), whole.segment().asSlice(offset, length));
+                }
+                if (!object.retain()) {
+                    throw closedException();
+                }
+                try (MappedView window = MappedView.map(object, describe(), protocolAccess(), offset, length)) {
+                    return action.apply(p.log(), window.segment());
+                }
+            } finally {
+                leave();
             }
         } catch (InternalError e) {
             if (!isMemoryFault(e)) {
@@ -493,7 +488,9 @@ public final class FileMapping implements AutoCloseable {
 
     /** {@return true for the error the JVM raises when a mapped page cannot be accessed (SIGBUS)} */
     static boolean isMemoryFault(InternalError e) {
-        return e.getMessage() != null && e.getMessage().startsWith("a fault occurred in an unsafe memory access");
+        // "a fault occurred in an unsafe memory access operation", or "... in a recent unsafe memory
+        // access operation in compiled Java code" when the JIT delivers it late
+        return e.getMessage() != null && e.getMessage().startsWith("a fault occurred in a");
     }
 
     /**
