@@ -59,6 +59,7 @@ public final class Libc {
     public static final int AT_EMPTY_PATH = 0x1000;
     public static final int AT_SYMLINK_NOFOLLOW = 0x100;
     public static final int AT_FDCWD = -100;
+    public static final int AT_SYMLINK_FOLLOW = 0x400;
     public static final int STATX_BASIC_STATS = 0x7ff;
 
     /** {@code struct flock}: the same 32-byte layout on x86_64 and aarch64. */
@@ -87,6 +88,7 @@ public final class Libc {
     private static final MethodHandle fcntl;
     private static final MethodHandle statx;
     private static final MethodHandle link;
+    private static final MethodHandle linkat;
     private static final MethodHandle unlink;
     private static final MethodHandle mmap;
     private static final MethodHandle munmap;
@@ -116,6 +118,7 @@ public final class Libc {
         statx = errnoCall("statx",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), -1);
         link = errnoCall("link", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), -1);
+        linkat = errnoCall("linkat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT), -1);
         unlink = errnoCall("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS), -1);
         mmap = errnoCall("mmap", FunctionDescriptor.of(
                 ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
@@ -278,6 +281,17 @@ public final class Libc {
         call("statx", what, (arena, state) -> (int) statx.invokeExact(state, dirfd, arena.allocateFrom(path), flags,
                 STATX_BASIC_STATS, buffer));
         return FileStat.from(buffer);
+    }
+
+    /**
+     * Gives the unnamed file open as {@code fd} (an {@code O_TMPFILE} without {@code O_EXCL}) the name
+     * {@code to}: {@code linkat} of {@code /proc/self/fd/N}, which any user may do (the
+     * {@code AT_EMPTY_PATH} form needs a capability). Fails with {@code EEXIST} if the name is taken.
+     */
+    public static void linkDescriptor(int fd, String to) throws NativeCallException {
+        String from = "/proc/self/fd/" + fd;
+        call("linkat", to, (arena, state) -> (int) linkat.invokeExact(state, AT_FDCWD, arena.allocateFrom(from), AT_FDCWD,
+                arena.allocateFrom(to), AT_SYMLINK_FOLLOW));
     }
 
     public static void link(String from, String to) throws NativeCallException {

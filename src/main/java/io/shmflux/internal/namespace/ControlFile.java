@@ -36,9 +36,10 @@ import static io.shmflux.internal.layout.ControlBlockDescriptor.*;
  * ({@code F_OFD_SETLK}) on byte 0 of the control file. Every holder keeps a shared (read) lock; the
  * kernel drops it when the holder closes the file or dies, however it dies.
  * <ol>
- * <li><b>Create.</b> Build the control file under a temporary name while holding an exclusive lock
- *     on it, header state {@code INITIALIZING}; {@code link} it to the object's name (fails with
- *     {@code EEXIST} if the name is taken: then open instead); run the kind's initializer (for a
+ * <li><b>Create.</b> Build the control file as a file with no name yet ({@code O_TMPFILE}, so that
+ *     a creator killed now leaves nothing behind) while holding an exclusive lock on it, header state
+ *     {@code INITIALIZING}; {@code linkat} it to the object's name (fails with {@code EEXIST} if the
+ *     name is taken: then open instead); run the kind's initializer (for a
  *     mapping: create and commit the data file); set state {@code READY}; downgrade the exclusive lock
  *     to a shared one (atomic for OFD locks). Nobody can take a shared lock before that, so nobody
  *     sees a half-built object.</li>
@@ -326,12 +327,12 @@ public final class ControlFile implements AutoCloseable {
 
     private static @Nullable ControlFile tryCreate(NameSpace ns, ObjectName name, String path, Spec spec,
                                                    Initializer initializer) {
-        String temp = ns.tempPath();
         int fd;
         try {
-            fd = Libc.open(temp, Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | OPEN_FLAGS, 0600);
+            // a file with no name until step "link" gives it one: a creator killed before that leaves nothing
+            fd = Libc.open(ns.directory(), Libc.O_TMPFILE | Libc.O_RDWR | Libc.O_CLOEXEC, 0600);
         } catch (NativeCallException e) {
-            throw failure("cannot create object", name, temp, e);
+            throw failure("cannot create object", name, ns.directory(), e);
         }
         Arena arena = null;
         MemorySegment segment = null;
@@ -340,7 +341,7 @@ public final class ControlFile implements AutoCloseable {
         try {
             long size = HEADER_LENGTH + spec.regionLength();
             if (!lease(fd).tryExclusive()) {
-                throw new SharedMemoryException("fresh control file locked by another: path=" + temp);
+                throw new SharedMemoryException("fresh control file locked by another: directory=" + ns.directory());
             }
             Libc.fchmod(fd, spec.mode()); // on the descriptor: exactly this mode, whatever the umask
             Libc.ftruncate(fd, size);
@@ -356,15 +357,14 @@ public final class ControlFile implements AutoCloseable {
             putLong(segment, CREATED_MILLIS_OFFSET, System.currentTimeMillis());
             writeString(segment, NAME_LENGTH_OFFSET, NAME_OFFSET, NAME_CAPACITY, name.bare());
             try {
-                Libc.link(temp, path);
+                Libc.linkDescriptor(fd, path);
             } catch (NativeCallException e) {
-                if (e.errno() == Errno.EEXIST || e.errno() == Errno.ENOENT) {
-                    return null; // lost the race to another creator (or a sweep took our temp file): open
+                if (e.errno() == Errno.EEXIST) {
+                    return null; // lost the race to another creator: open
                 }
                 throw e;
             }
             linked = true;
-            unlinkQuietly(temp);
             ControlFile control = new ControlFile(name, path, fd, true, true, Libc.fstat(fd).uid(), arena, segment,
                     null);
             initializer.initialize(control);
@@ -387,8 +387,6 @@ public final class ControlFile implements AutoCloseable {
                     } catch (NativeCallException | RuntimeException e) {
                         unlinkQuietly(path);
                     }
-                } else {
-                    unlinkQuietly(temp);
                 }
                 if (arena != null) {
                     arena.close();
@@ -471,7 +469,7 @@ public final class ControlFile implements AutoCloseable {
                 return Reclaim.GONE;
             }
             if (!path.endsWith(NameSpace.CONTROL_SUFFIX)) {
-                unlinkQuietly(path); // a temporary file whose creator died before it got its name
+                unlinkQuietly(path); // a temporary file of an older version, whose creator died before naming it
                 return Reclaim.RECLAIMED;
             }
             ObjectHeader header;
