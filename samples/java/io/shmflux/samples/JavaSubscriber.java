@@ -57,8 +57,7 @@ public final class JavaSubscriber {
         }
         // A consistent read of the changed slot: never half of one write and half of another. It is the
         // slot's current state, which may already be newer than this event if the publisher moved on.
-        SensorReading reading = table.read(event.offset(), event.length(),
-                slot -> SensorReading.decode(event.offset(), slot));
+        SensorReading reading = table.read(event.offset(), SensorReading.LAYOUT);
         System.out.println("seq=" + event.sequence() + " from pid " + event.writerPid() + ": " + reading
                 + (event.torn() ? " (torn: the writer died mid-update)" : ""));
     }

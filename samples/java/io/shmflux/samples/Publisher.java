@@ -50,8 +50,7 @@ public final class Publisher {
 
                 // 3. Publish it: the write runs under the object's seqlock, so readers never see half of
                 //    it, and every subscriber's feed gets one ChangeEvent for exactly this slot.
-                long sequence = table.publish(SensorReading.offsetOf(sensor), SensorReading.SLOT_SIZE,
-                        reading::encode);
+                long sequence = table.publish(SensorReading.offsetOf(sensor), SensorReading.LAYOUT, reading);
                 System.out.println("seq=" + sequence + " " + reading);
 
                 if (stop.await(interval)) {

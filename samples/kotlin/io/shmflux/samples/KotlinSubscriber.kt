@@ -44,7 +44,7 @@ private fun print(table: FileMapping, event: ChangeEvent) {
         println("lapped: missed ${event.missed} changes before seq=${event.sequence}")
     }
     // A consistent read of the changed slot (never torn); it may be newer than the event.
-    val reading = table.read(event.offset, event.length) { slot -> SensorReading.decode(event.offset, slot) }
+    val reading = table.read(event.offset, SensorReading.LAYOUT)
     val torn = if (event.torn) " (torn: the writer died mid-update)" else ""
     println("seq=${event.sequence} from pid ${event.writerPid}: $reading$torn")
 }

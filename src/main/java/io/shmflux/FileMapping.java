@@ -96,6 +96,16 @@ public final class FileMapping implements AutoCloseable {
     }
 
     /**
+     * {@return the user id of whoever made the object: the owner of its control file} A {@code Local\}
+     * object always belongs to the calling user (another user's file under a {@code Local\} name is
+     * refused); a {@code Global\} one may belong to anyone, and this says to whom. The data file has
+     * the same owner, and so has a backing file unless the owner is root.
+     */
+    public int ownerUid() {
+        return object.control().ownerUid();
+    }
+
+    /**
      * {@return the file that holds the bytes} For a paging-file object, its POSIX shared-memory object
      * in {@code /dev/shm} (user data at offset 0; {@code shm_open} with the file name attaches to it);
      * for a file-backed object, the backing file.
@@ -232,12 +242,7 @@ public final class FileMapping implements AutoCloseable {
             throw new AccessDeniedException("publish needs write access: object=" + describe() + ", handleAccess="
                     + access);
         }
-        Protocol p = enter();
-        try {
-            return withRange(p, offset, length, range -> p.log().publish(offset, range, writer));
-        } finally {
-            leave();
-        }
+        return useRange(offset, length, (log, range) -> log.publish(offset, range, writer));
     }
 
     /** Publishes a copy of {@code data} at {@code offset}; see {@link #publish(long, long, Consumer)}. */
@@ -279,14 +284,9 @@ public final class FileMapping implements AutoCloseable {
             throw new InvalidParameterException("read length too large for a byte[]: offset=" + offset + ", length="
                     + length + ", max=" + MAX_COPY_LENGTH);
         }
-        Protocol p = enter();
-        try {
-            ChangeLog.Read<byte[]> read = withRange(p, offset, length, range -> p.log().read(offset, range,
-                    segment -> segment.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
-            return new Snapshot(read.sequence(), read.value(), read.torn());
-        } finally {
-            leave();
-        }
+        ChangeLog.Read<byte[]> read = useRange(offset, length, (log, range) -> log.read(offset, range,
+                segment -> segment.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
+        return new Snapshot(read.sequence(), read.value(), read.torn());
     }
 
     private TornDataException tornException(long offset, long length, long sequence) {
@@ -307,14 +307,8 @@ public final class FileMapping implements AutoCloseable {
     public <T> T read(long offset, long length, Function<MemorySegment, T> reader) {
         Objects.requireNonNull(reader, "reader");
         checkRange("read", offset, length);
-        Protocol p = enter();
-        ChangeLog.Read<T> read;
-        try {
-            read = withRange(p, offset, length,
-                    range -> p.log().read(offset, range, segment -> reader.apply(segment.asReadOnly())));
-        } finally {
-            leave();
-        }
+        ChangeLog.Read<T> read = useRange(offset, length,
+                (log, range) -> log.read(offset, range, segment -> reader.apply(segment.asReadOnly())));
         if (read.torn()) {
             throw tornException(offset, length, read.sequence());
         }
@@ -422,6 +416,69 @@ public final class FileMapping implements AutoCloseable {
                 .map(tick -> snapshot(offset, length));
     }
 
+    /**
+     * Publishes {@code value} at {@code offset}, laid out by {@code layout}; see
+     * {@link #publish(long, long, Consumer)}. A value that does not fit (a null, a string or array of
+     * the wrong length) is refused before anything is written.
+     *
+     * {@snippet :
+     * record Reading(long timestamp, double celsius, int sensor) { }
+     * static final RecordLayout<Reading> READING = RecordLayout.of(Reading.class);
+     *
+     * mapping.publish(0, READING, new Reading(System.nanoTime(), 21.5, 7));
+     * }
+     *
+     * @return the change's sequence number
+     * @throws InvalidParameterException if the value does not fit, or the range is outside the object
+     *                                   or not aligned to {@link RecordLayout#byteAlignment()}
+     */
+    public <T extends Record> long publish(long offset, RecordLayout<T> layout, T value) {
+        Objects.requireNonNull(layout, "layout");
+        checkAligned("publish", offset, layout);
+        layout.validate(value);
+        return publish(offset, layout.byteSize(), range -> layout.encodeUnchecked(range, value));
+    }
+
+    /**
+     * {@return the value at {@code offset}, laid out by {@code layout}, never half written} A seqlock
+     * read like {@link #read(long, int)}, decoded from the shared memory without an intermediate copy.
+     *
+     * @throws TornDataException         if the range overlaps a change a writer left half written
+     * @throws InvalidParameterException if the range is outside the object or not aligned
+     */
+    public <T extends Record> T read(long offset, RecordLayout<T> layout) {
+        Objects.requireNonNull(layout, "layout");
+        checkAligned("read", offset, layout);
+        return read(offset, layout.byteSize(), layout::decodeUnchecked);
+    }
+
+    /**
+     * {@return the value at {@code offset} at once, then again after each change that overlaps it}
+     * Conflated like {@link #snapshots(long, int)}: a slow subscriber gets the latest value, never a
+     * backlog; every change published after subscribing is reflected in a later value. A value left
+     * half written by a writer that died ends the feed with {@link TornDataException} (use
+     * {@link #snapshots(long, int)} to see torn states flagged instead).
+     */
+    public <T extends Record> Flux<T> values(long offset, RecordLayout<T> layout) {
+        Objects.requireNonNull(layout, "layout");
+        checkAligned("values", offset, layout);
+        long length = layout.byteSize();
+        Flux<Boolean> ticks = changes()
+                .filter(e -> e.missed() > 0 || e.torn() || e.overlaps(offset, length))
+                .map(e -> Boolean.TRUE);
+        return Flux.merge(ticks, Flux.just(Boolean.TRUE))
+                .onBackpressureLatest()
+                .map(tick -> read(offset, layout));
+    }
+
+    private void checkAligned(String what, long offset, RecordLayout<?> layout) {
+        checkRange(what, offset, layout.byteSize());
+        if ((offset & (layout.byteAlignment() - 1)) != 0) { // alignments are powers of two
+            throw new InvalidParameterException(what + " offset not aligned for the record: offset=" + offset
+                    + ", type=" + layout.type().getName() + ", byteAlignment=" + layout.byteAlignment());
+        }
+    }
+
     private void checkRange(String what, long offset, long length) {
         ensureOpen();
         if (offset < 0 || length <= 0 || offset >= size || length > size - offset) {
@@ -464,18 +521,29 @@ public final class FileMapping implements AutoCloseable {
         return access == Access.READ_WRITE ? Access.READ_WRITE : Access.READ;
     }
 
-    /** Runs {@code action} on the object's {@code [offset, offset + length)}, mapped as the protocol needs. */
-    private <T> T withRange(Protocol p, long offset, long length, Function<MemorySegment, T> action) {
+    /**
+     * Runs {@code action} with the log and the object's {@code [offset, offset + length)}, mapped as the
+     * protocol needs, as one call in flight (see {@link #enter()}). A memory fault on the way becomes an
+     * {@link InPageErrorException}: the JVM raises it as an {@link InternalError} in the thread that
+     * touched the page, at once in interpreted code and at the next safepoint check in compiled code,
+     * which is why it is caught here, around the whole call, rather than around the copy alone.
+     */
+    private <T> T useRange(long offset, long length, java.util.function.BiFunction<ChangeLog, MemorySegment, T> action) {
         try {
-            MappedView whole = p.view();
-            if (whole != null) {
-                return action.apply(whole.segment().asSlice(offset, length));
-            }
-            if (!object.retain()) {
-                throw closedException();
-            }
-            try (MappedView window = MappedView.map(object, describe(), protocolAccess(), offset, length)) {
-                return action.apply(window.segment());
+            Protocol p = enter();
+            try {
+                MappedView whole = p.view();
+                if (whole != null) {
+                    return action.apply(p.log(), whole.segment().asSlice(offset, length));
+                }
+                if (!object.retain()) {
+                    throw closedException();
+                }
+                try (MappedView window = MappedView.map(object, describe(), protocolAccess(), offset, length)) {
+                    return action.apply(p.log(), window.segment());
+                }
+            } finally {
+                leave();
             }
         } catch (InternalError e) {
             if (!isMemoryFault(e)) {
@@ -488,7 +556,9 @@ public final class FileMapping implements AutoCloseable {
 
     /** {@return true for the error the JVM raises when a mapped page cannot be accessed (SIGBUS)} */
     static boolean isMemoryFault(InternalError e) {
-        return e.getMessage() != null && e.getMessage().startsWith("a fault occurred in an unsafe memory access");
+        // "a fault occurred in an unsafe memory access operation", or "... in a recent unsafe memory
+        // access operation in compiled Java code" when the JIT delivers it late
+        return e.getMessage() != null && e.getMessage().startsWith("a fault occurred in a");
     }
 
     /**

@@ -3,9 +3,11 @@ package io.shmflux;
 import io.shmflux.internal.layout.ControlBlockDescriptor;
 import io.shmflux.internal.linux.Errno;
 import io.shmflux.internal.linux.FileStat;
+import io.shmflux.internal.liveness.ObjectLease;
 import io.shmflux.internal.linux.Libc;
 import io.shmflux.internal.linux.NativeCallException;
 import io.shmflux.internal.namespace.ControlFile;
+import io.shmflux.internal.namespace.FileTrust;
 import io.shmflux.internal.namespace.NameSpace;
 import io.shmflux.internal.namespace.ObjectKind;
 import io.shmflux.internal.namespace.ObjectName;
@@ -133,29 +135,42 @@ final class MappingOpener {
                 options.mode(), flags);
     }
 
-    /** Opens the data file of an object this process now holds in the name space. */
+    /**
+     * Opens the data file of an object this process now holds in the name space. The file is checked
+     * on its open descriptor before anything maps it: a paging-file object's data file must be a
+     * regular file with one link, owned by the control file's owner, exactly the header's size; a
+     * file-backed object's file must be the inode the header records and belong to the control file's
+     * owner (or that owner is root), so no control file can point anyone at a file its owner could not
+     * write (rule 3 of {@code security.md}).
+     */
     private static FileMapping attach(NameSpace ns, String nameText, ControlFile control, Access access) {
         boolean fileBacked = (control.flags() & ControlBlockDescriptor.FLAG_FILE_BACKED) != 0;
         String path = fileBacked ? control.backingPath() : ns.dataPath(control.name());
         int openFlags = (access == Access.READ_WRITE ? Libc.O_RDWR : Libc.O_RDONLY) | Libc.O_CLOEXEC
-                | (fileBacked ? 0 : Libc.O_NOFOLLOW);
+                | Libc.O_NOFOLLOW | Libc.O_NONBLOCK;
         int fd = -1;
         try {
             fd = Libc.open(path, openFlags, 0);
             FileStat stat = Libc.fstat(fd);
             long size = control.dataSize();
+            FileTrust.Distrust distrust = fileBacked
+                    ? FileTrust.ofBacking(stat, control.ownerUid(), control.backingDevice(), control.backingInode())
+                    : FileTrust.ofData(stat, control.ownerUid());
+            if (distrust != null) {
+                throw distrust.denied("cannot open data", control.name(), path);
+            }
             if (fileBacked) {
-                if (stat.device() != control.backingDevice() || stat.inode() != control.backingInode()) {
-                    throw new SharedMemoryException("backing file replaced: name=" + quote(nameText) + ", path=" + path);
-                }
-                if (!Libc.ofdTryLock(fd, Libc.F_RDLCK, FILE_CLAIM_START, 1)) {
+                if (!new ObjectLease(fd, FILE_CLAIM_START).hold()) {
                     throw new SharingViolationException("backing file claimed by another object: name=" + quote(nameText)
                             + ", path=" + path);
                 }
-            }
-            if (stat.size() < size) {
-                throw new SharedMemoryException("data file shorter than the object: name=" + quote(nameText)
-                        + ", path=" + path + ", fileSize=" + stat.size() + ", size=" + size);
+                if (stat.size() < size) {
+                    throw new CorruptObjectException("corrupt object: field=dataSize, value=" + size + ", expected=at most "
+                            + stat.size() + " (the backing file's size), path=" + control.path());
+                }
+            } else if (stat.size() != size) {
+                throw new CorruptObjectException("corrupt object: field=dataSize, value=" + size + ", expected="
+                        + stat.size() + " (the data file's size), path=" + control.path());
             }
             return new FileMapping(nameText, new ObjectReference(control, fd, fileBacked, quote(nameText)), size,
                     access, false, Path.of(path));
@@ -178,14 +193,23 @@ final class MappingOpener {
         int fd = -1;
         try {
             try {
-                Libc.unlink(path); // a leftover of a crash between destroy steps: the name is ours now
+                // a leftover of a crash between destroy steps: the name is ours now, but never another user's file
+                FileStat leftover = Libc.lstat(path);
+                if (leftover.uid() != Libc.geteuid()) {
+                    throw new AccessDeniedException("cannot create data file: name=" + quote(name.text()) + ", path="
+                            + path + ", status=squatted, owner=" + Integer.toUnsignedString(leftover.uid())
+                            + ", expected=" + Integer.toUnsignedString(Libc.geteuid())
+                            + ", reason=another user's file under the object's data name");
+                }
+                Libc.unlink(path);
             } catch (NativeCallException e) {
                 if (e.errno() != Errno.ENOENT) {
                     throw e;
                 }
             }
-            fd = Libc.open(path, Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0600);
-            Libc.fchmod(fd, options.mode());
+            fd = Libc.open(path, Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_NONBLOCK
+                    | Libc.O_CLOEXEC, 0600);
+            Libc.fchmod(fd, options.mode()); // on the descriptor: exactly this mode, whatever the umask
             Libc.ftruncate(fd, size);
             if (options.pageCommit() == PageCommit.COMMIT) {
                 Libc.fallocate(fd, 0, size);
@@ -224,7 +248,7 @@ final class MappingOpener {
             };
         }
         try {
-            if (!Libc.ofdTryLock(fd, Libc.F_WRLCK, FILE_CLAIM_START, 1)) {
+            if (!new ObjectLease(fd, FILE_CLAIM_START).tryExclusive()) {
                 throw new SharingViolationException("file already mapped by another object: path=" + path);
             }
             FileStat stat = Libc.fstat(fd);
@@ -241,7 +265,7 @@ final class MappingOpener {
             } else if (size > stat.size()) {
                 grow(fd, path, stat.size(), size);
             }
-            Libc.ofdTryLock(fd, Libc.F_RDLCK, FILE_CLAIM_START, 1); // atomic downgrade; the object now holds it
+            new ObjectLease(fd, FILE_CLAIM_START).hold(); // atomic downgrade; the object now holds it
             String realPath;
             try {
                 realPath = file.toRealPath().toString();

@@ -145,6 +145,30 @@ class FileMappingFaultsTest {
         assertFalse(Files.exists(mapping.dataPath()));
     }
 
+    @Test
+    void theWriterSlotLimitGivesAClearErrorAndAClosedHandlesSlotIsReused() {
+        String name = TestNames.unique("slots");
+        java.util.List<FileMapping> writers = new java.util.ArrayList<>();
+        try (FileMapping creator = SharedMemory.create(name, 4096)) { // never publishes: holds no writer slot
+            for (int i = 0; i < 256; i++) {
+                FileMapping writer = SharedMemory.open(name, Access.READ_WRITE);
+                writers.add(writer);
+                writer.publish(0, new byte[]{(byte) i}); // a handle takes its slot when it first uses the protocol
+            }
+            try (FileMapping oneTooMany = SharedMemory.open(name, Access.READ_WRITE)) {
+                SharedMemoryException e = assertThrows(SharedMemoryException.class,
+                        () -> oneTooMany.publish(0, new byte[]{1}));
+                assertTrue(e.getMessage().startsWith("no free slot: object=")
+                        && e.getMessage().contains("table=writer slots, slots=256"), e.getMessage());
+                writers.remove(writers.size() - 1).close();
+                assertEquals(257, oneTooMany.publish(0, new byte[]{2}), "the closed handle's slot is free again");
+            }
+            assertEquals(257, creator.sequence());
+        } finally {
+            writers.forEach(FileMapping::close);
+        }
+    }
+
     private static void awaitGone(Path path) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (Files.exists(path) && System.nanoTime() < deadline) {

@@ -54,31 +54,34 @@ class ReadmeTest {
         assertEquals(7, Files.readAllBytes(file)[100]);
     }
 
+    /** The README's record (declared in its set-up lines). */
+    record Price(long price, long quantity) {
+    }
+
     @Test
     void theChangeFeedQuickStartRuns() {
         String name = TestNames.unique("feedstart");
         ChangeEvent seen;
-        byte[] read;
+        Price read;
         // README feed begins
+        RecordLayout<Price> layout = RecordLayout.of(Price.class); // 16 bytes: price at 0, quantity at 8
+
         try (FileMapping prices = SharedMemory.createOrOpen(name, 4096)) {
             // subscribe (in any process): every published change, in order
             CompletableFuture<ChangeEvent> next = prices.changes().next().toFuture();
 
-            // publish (in any process): write a range under the protocol and announce it
-            prices.publish(0, 16, range -> {
-                range.set(ValueLayout.JAVA_LONG, 0, 10125L);
-                range.set(ValueLayout.JAVA_LONG, 8, 300L);
-            });
+            // publish (in any process): write a value under the protocol and announce it
+            prices.publish(0, layout, new Price(10125L, 300L));
 
-            ChangeEvent change = next.join();                                    // sequence 1, offset 0, length 16
-            byte[] bytes = prices.read(change.offset(), (int) change.length());  // never half written
+            ChangeEvent change = next.join();                   // sequence 1, offset 0, length 16
+            Price price = prices.read(change.offset(), layout); // never half written
         // README feed ends
             seen = change;
-            read = bytes;
+            read = price;
         }
         assertEquals(1, seen.sequence());
         assertEquals(16, seen.length());
-        assertEquals(10125L, java.lang.foreign.MemorySegment.ofArray(read).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+        assertEquals(new Price(10125L, 300L), read);
     }
 
     @Test

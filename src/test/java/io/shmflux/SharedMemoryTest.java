@@ -434,8 +434,10 @@ class SharedMemoryTest {
         NameSpace ns = NameSpace.get();
         Path file = Files.write(dir.resolve("f"), new byte[4096]);
         try (ControlFile event = ControlFile.acquire(ns, ObjectName.parse(name),
-                new ControlFile.Spec(ObjectKind.EVENT, 0, 0600, 0), ControlFile.Disposition.CREATE_NEW, false,
-                Duration.ofSeconds(10), created -> { })) {
+                new ControlFile.Spec(ObjectKind.EVENT, io.shmflux.internal.layout.EventDescriptor.REGION_LENGTH, 0600, 0),
+                ControlFile.Disposition.CREATE_NEW, false, Duration.ofSeconds(10),
+                created -> created.region().set(ValueLayout.JAVA_INT, io.shmflux.internal.layout.EventDescriptor.RESET_MODE_OFFSET,
+                        io.shmflux.internal.layout.EventDescriptor.MODE_AUTO))) {
             assertTrue(event.created());
             for (Executable call : new Executable[] {
                     () -> SharedMemory.open(name, Access.READ),

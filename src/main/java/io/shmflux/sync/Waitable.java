@@ -52,6 +52,15 @@ public abstract sealed class Waitable implements AutoCloseable permits NamedMute
         return handle().created();
     }
 
+    /**
+     * {@return the user id of whoever made the object: the owner of its control file} A {@code Local\}
+     * object always belongs to the calling user (another user's file under a {@code Local\} name is
+     * refused); a {@code Global\} one may belong to anyone, and this says to whom.
+     */
+    public int ownerUid() {
+        return handle().control().ownerUid();
+    }
+
     /** {@return false once {@link #close()} was called} */
     public boolean isOpen() {
         return handle().isOpen();

@@ -1,31 +1,38 @@
 package io.shmflux.tool;
 
+import io.shmflux.SharedMemoryException;
 import io.shmflux.internal.layout.ChangeLogDescriptor;
+import io.shmflux.internal.linux.Errno;
 import io.shmflux.internal.linux.FileStat;
+import io.shmflux.internal.liveness.LeaseState;
+import io.shmflux.internal.liveness.LeaseTable;
 import io.shmflux.internal.linux.Libc;
 import io.shmflux.internal.linux.NativeCallException;
+import io.shmflux.internal.namespace.ControlFile;
+import io.shmflux.internal.namespace.FileTrust;
 import io.shmflux.internal.namespace.NameSpace;
+import io.shmflux.internal.namespace.ObjectHeader;
 import io.shmflux.internal.namespace.ObjectKind;
 import io.shmflux.internal.protocol.ChangeRing;
 import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 import static io.shmflux.internal.layout.ChangeLogDescriptor.HOLDER_LOCK_BASE;
 import static io.shmflux.internal.layout.ChangeLogDescriptor.HOLDER_SLOTS_OFFSET;
 import static io.shmflux.internal.layout.ChangeLogDescriptor.HOLDER_TABLE_OFFSET;
 import static io.shmflux.internal.layout.ChangeLogDescriptor.LOCK_CONTENDED;
 import static io.shmflux.internal.layout.ChangeLogDescriptor.LOCK_OWNER_PID_OFFSET;
+import static io.shmflux.internal.layout.ChangeLogDescriptor.RING_CAPACITY_OFFSET;
 import static io.shmflux.internal.layout.ChangeLogDescriptor.SEQUENCE_OFFSET;
 import static io.shmflux.internal.layout.ChangeLogDescriptor.WRITER_LOCK_OFFSET;
 import static io.shmflux.internal.layout.ControlBlockDescriptor.*;
@@ -38,7 +45,7 @@ import static io.shmflux.internal.layout.ControlBlockDescriptor.*;
  *
  * @param name          the name with its scope prefix ({@code Local\} or {@code Global\})
  * @param controlPath   the control file
- * @param kind          the kind tag's name, or a reason it could not be read
+ * @param kind          the kind tag's name, or "?" if the header could not be read
  * @param state         "ready", "initializing" or "?"
  * @param layoutVersion the header's layout version
  * @param flags         header flags
@@ -49,14 +56,24 @@ import static io.shmflux.internal.layout.ControlBlockDescriptor.*;
  * @param createdMillis when, epoch millis
  * @param holders       live holders: OFD locks on byte 0 of the control file
  * @param changeLog     the change log of a file mapping, or null for another kind
+ * @param problem       why the library refuses the object ({@code squatted: owner=...},
+ *                      {@code corrupt: field=...}), or null; the same checks as an open
  */
 record ObjectInfo(String name, Path controlPath, String kind, String state, int layoutVersion, int flags,
                   long dataSize, String backing, String dataPath, long creatorPid, long createdMillis,
-                  int holders, @Nullable ChangeLogInfo changeLog) {
+                  int holders, @Nullable ChangeLogInfo changeLog, @Nullable String problem) {
 
     /** {@return true if nobody holds the object: it is a leftover of processes that died} */
     boolean stale() {
         return holders == 0;
+    }
+
+    /** {@return "live", "stale", or what is wrong: "squatted", "hard-linked", "corrupt", ...} */
+    String status() {
+        if (problem != null) {
+            return problem.substring(0, problem.indexOf(':'));
+        }
+        return stale() ? "stale" : "live";
     }
 
     /**
@@ -65,16 +82,16 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
      * @param sequence       the latest published change (half the seqlock counter)
      * @param writing        true while a writer is mid-update (the counter is odd)
      * @param ringCapacity   change records the ring holds
-     * @param oldestRetained the oldest change the ring still holds, or 0 if none was published
-     * @param endSequence    the end-of-stream marker's sequence, 0 while the stream is open
      * @param lockOwnerSlot  the writer lock's owner slot, or -1 if free
      * @param lockContended  somebody sleeps on the writer lock
      * @param lockOwnerPid   pid recorded by the lock's owner (diagnostics)
      * @param slots          the used holder slots
+     * @param oldestRetained the oldest change the ring still holds, or 0 if none was published
+     * @param endSequence    the end-of-stream marker's sequence, 0 while the stream is open
      * @param subscribers    the back-pressure subscribers' slots that hold a claim
      */
-    record ChangeLogInfo(long sequence, boolean writing, int ringCapacity, long oldestRetained, long endSequence,
-                         int lockOwnerSlot, boolean lockContended, long lockOwnerPid, List<Slot> slots,
+    record ChangeLogInfo(long sequence, boolean writing, int ringCapacity, int lockOwnerSlot, boolean lockContended,
+                         long lockOwnerPid, List<Slot> slots, long oldestRetained, long endSequence,
                          List<Subscriber> subscribers) {
 
         /** {@return how many slots belong to live handles} */
@@ -91,102 +108,101 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
     record Subscriber(int index, long pid, long position, boolean alive) {
     }
 
-    /** Reads the object whose control file is {@code controlPath}, named {@code name}. */
+    /**
+     * Reads the object whose control file is {@code controlPath}, by the checks and the header parser
+     * the library opens it with ({@link ControlFile#look}), so the tool calls squatted or corrupt
+     * exactly what the library refuses.
+     */
     static ObjectInfo read(Path controlPath, String scopePrefix) throws IOException {
-        int holders = countHolders(controlPath);
-        try (Arena arena = Arena.ofConfined();
-             FileChannel channel = FileChannel.open(controlPath, StandardOpenOption.READ)) {
-            long size = channel.size();
-            if (size < HEADER_LENGTH) {
-                return unreadable(controlPath, "not a control file (too small)", holders);
-            }
-            MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            if (getLong(file, MAGIC_OFFSET) != MAGIC) {
-                return unreadable(controlPath, "not a control file (bad magic)", holders);
-            }
-            int version = getInt(file, LAYOUT_VERSION_OFFSET);
-            String bare = string(file, NAME_LENGTH_OFFSET, NAME_OFFSET, NAME_CAPACITY);
-            int kindTag = getInt(file, KIND_OFFSET);
-            ObjectKind kind = ObjectKind.fromTag(kindTag);
-            int stateValue = getInt(file, STATE_OFFSET);
-            String state = switch (stateValue) {
-                case STATE_READY -> "ready";
-                case STATE_INITIALIZING -> "initializing";
-                default -> "unknown(" + stateValue + ")";
-            };
-            int flags = getInt(file, FLAGS_OFFSET);
-            boolean fileBacked = (flags & FLAG_FILE_BACKED) != 0;
-            String backingPath = string(file, PATH_LENGTH_OFFSET, PATH_OFFSET, PATH_CAPACITY);
-            String controlName = controlPath.toString();
-            String dataPath = fileBacked ? backingPath
-                    : controlName.substring(0, controlName.length() - NameSpace.CONTROL_SUFFIX.length());
-            ChangeLogInfo changeLog = null;
-            if (version == LAYOUT_VERSION && kind == ObjectKind.FILE_MAPPING && stateValue == STATE_READY
-                    && size >= HEADER_LENGTH + ChangeLogDescriptor.HOLDER_TABLE_OFFSET) {
-                changeLog = changeLog(controlPath, file.asSlice(HEADER_LENGTH), bare);
-            }
-            return new ObjectInfo(scopePrefix + bare, controlPath,
-                    kind == null ? "unknown(" + kindTag + ")" : kind.displayName(), state, version, flags,
-                    getLong(file, DATA_SIZE_OFFSET),
-                    kind != ObjectKind.FILE_MAPPING ? "-" : fileBacked ? backingPath : "paging file",
-                    kind != ObjectKind.FILE_MAPPING ? "-" : dataPath,
-                    getLong(file, CREATOR_PID_OFFSET), getLong(file, CREATED_MILLIS_OFFSET), holders, changeLog);
-        }
-    }
-
-    private static ObjectInfo unreadable(Path controlPath, String why, int holders) {
-        return new ObjectInfo("?", controlPath, why, "?", 0, 0, 0, "?", "?", 0, 0, holders, null);
-    }
-
-    private static @Nullable ChangeLogInfo changeLog(Path controlPath, MemorySegment region, String object) {
+        int expectedOwner = NameSpace.expectedOwnerOfFile(controlPath.getFileName().toString());
         try {
-            ChangeLogDescriptor.checkRegion(region, region.byteSize(), object);
-        } catch (io.shmflux.SharedMemoryException e) {
-            return null; // not a change log this version can read
+            return ControlFile.look(controlPath.toString(), expectedOwner, look -> {
+                try {
+                    return from(controlPath, scopePrefix, look);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        } catch (NativeCallException e) {
+            if (e.errno() == Errno.ENOENT) {
+                throw new NoSuchFileException(controlPath.toString());
+            }
+            FileStat stat = lstat(controlPath);
+            FileTrust.Distrust distrust = FileTrust.ofControl(stat, expectedOwner);
+            String problem = distrust != null ? distrust.status() + ": " + distrust.detail()
+                    : "unreadable: call=" + e.call() + ", errno=" + e.errnoName();
+            return unreadable(controlPath, scopePrefix, countHolders(stat), problem);
         }
-        ChangeRing ring = new ChangeRing(region);
+    }
+
+    private static ObjectInfo from(Path controlPath, String scopePrefix, ControlFile.Look look) throws IOException {
+        int holders = countHolders(look.stat());
+        String problem = look.distrust() != null ? look.distrust().status() + ": " + look.distrust().detail()
+                : look.corrupt() != null ? "corrupt: " + look.corrupt().getMessage().substring("corrupt object: ".length())
+                : null;
+        ObjectHeader header = look.header();
+        if (header == null) {
+            return unreadable(controlPath, scopePrefix, holders, Objects.requireNonNull(problem));
+        }
+        MemorySegment file = look.file();
+        ObjectKind kind = header.kind();
+        String controlName = controlPath.toString();
+        String dataPath = header.fileBacked() ? header.backingPath()
+                : controlName.substring(0, controlName.length() - NameSpace.CONTROL_SUFFIX.length());
+        ChangeLogInfo changeLog = null;
+        if (kind == ObjectKind.FILE_MAPPING && header.ready()) {
+            changeLog = changeLog(look.fd(), file.asSlice(HEADER_LENGTH));
+        }
+        return new ObjectInfo(scopePrefix + header.name(), controlPath, kind.displayName(),
+                header.ready() ? "ready" : "initializing", LAYOUT_VERSION, header.flags(), header.dataSize(),
+                kind != ObjectKind.FILE_MAPPING ? "-" : header.fileBacked() ? header.backingPath() : "paging file",
+                kind != ObjectKind.FILE_MAPPING ? "-" : dataPath, header.creatorPid(), header.createdMillis(),
+                holders, changeLog, problem);
+    }
+
+    private static ObjectInfo unreadable(Path controlPath, String scopePrefix, int holders, String problem) {
+        return new ObjectInfo(scopePrefix + "?(" + controlPath.getFileName() + ")", controlPath, "?", "?", 0, 0, 0, "?",
+                "?", 0, 0, holders, null, problem);
+    }
+
+    private static ChangeLogInfo changeLog(int fd, MemorySegment region) {
         long sequence = (long) ChangeLogDescriptor.LONG.getAcquire(region, SEQUENCE_OFFSET);
-        int slotCount = (int) ChangeLogDescriptor.INT.get(region, HOLDER_SLOTS_OFFSET);
+        int capacity = (int) ChangeLogDescriptor.INT.get(region, RING_CAPACITY_OFFSET);
+        // checked by the header parser a moment ago; bounded again in case a holder changed it since
+        int slotCount = Math.clamp((int) ChangeLogDescriptor.INT.get(region, HOLDER_SLOTS_OFFSET), 0,
+                (int) Math.min(ChangeLogDescriptor.HOLDER_SLOTS, (region.byteSize() - HOLDER_TABLE_OFFSET) / 8));
         int lock = (int) ChangeLogDescriptor.INT.getVolatile(region, WRITER_LOCK_OFFSET);
         long lockOwnerPid = (int) ChangeLogDescriptor.INT.get(region, LOCK_OWNER_PID_OFFSET);
         List<Slot> slots = new ArrayList<>();
+        LeaseTable holders = new LeaseTable(fd, HOLDER_LOCK_BASE, slotCount, null, "writer slots", "inspected");
+        for (int slot = 0; slot < slotCount; slot++) {
+            long pid = (long) ChangeLogDescriptor.LONG.getAcquire(region, HOLDER_TABLE_OFFSET + 8L * slot);
+            boolean alive = isAlive(holders, slot);
+            if (pid != 0 || alive) {
+                slots.add(new Slot(slot, pid, alive));
+            }
+        }
+        // the same reader the feeds use: lap arithmetic, end of stream, back-pressure positions
+        ChangeRing ring = new ChangeRing(region);
+        LeaseTable subscriberLeases = new LeaseTable(fd, ChangeLogDescriptor.SUBSCRIBER_LOCK_BASE,
+                ChangeLogDescriptor.SUBSCRIBER_SLOTS, null, "subscriber slots", "inspected");
         List<Subscriber> subscribers = new ArrayList<>();
-        int fd = openForLockTests(controlPath);
-        try {
-            for (int slot = 0; slot < slotCount; slot++) {
-                long pid = (long) ChangeLogDescriptor.LONG.getAcquire(region, HOLDER_TABLE_OFFSET + 8L * slot);
-                boolean alive = fd >= 0 && isLocked(fd, HOLDER_LOCK_BASE + slot);
-                if (pid != 0 || alive) {
-                    slots.add(new Slot(slot, pid, alive));
-                }
-            }
-            for (ChangeRing.SubscriberState s : ring.subscribers()) {
-                subscribers.add(new Subscriber(s.slot(), s.pid(), s.position(),
-                        fd >= 0 && isLocked(fd, ChangeLogDescriptor.SUBSCRIBER_LOCK_BASE + s.slot())));
-            }
-        } finally {
-            if (fd >= 0) {
-                Libc.close(fd);
-            }
+        for (ChangeRing.SubscriberState state : ring.subscribers()) {
+            subscribers.add(new Subscriber(state.slot(), state.pid(), state.position(),
+                    isAlive(subscriberLeases, state.slot())));
         }
         long published = sequence >>> 1;
-        return new ChangeLogInfo(published, (sequence & 1) != 0, ring.capacity(), ring.oldestRetained(published),
-                ring.endSequence(), lock == 0 ? -1 : (lock & ~LOCK_CONTENDED) - 1, (lock & LOCK_CONTENDED) != 0,
-                lockOwnerPid, slots, subscribers);
+        return new ChangeLogInfo(published, (sequence & 1) != 0, capacity,
+                lock == 0 ? -1 : holders.slotOf(lock & ~LOCK_CONTENDED), (lock & LOCK_CONTENDED) != 0, lockOwnerPid, slots,
+                ring.oldestRetained(published), ring.endSequence(), subscribers);
     }
 
-    private static int openForLockTests(Path controlPath) {
+    private static boolean isAlive(LeaseTable holders, int slot) {
         try {
-            return Libc.open(controlPath.toString(), Libc.O_RDONLY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
-        } catch (NativeCallException e) {
-            return -1;
-        }
-    }
-
-    private static boolean isLocked(int fd, long offset) {
-        try {
-            return !Libc.ofdCouldLock(fd, Libc.F_WRLCK, offset, 1);
-        } catch (NativeCallException e) {
+            return holders.probe(holders.tokenOf(slot)) == LeaseState.ALIVE;
+        } catch (SharedMemoryException e) {
             return false;
         }
     }
@@ -196,16 +212,7 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
      * (a shared lock), or the creator's or destroyer's exclusive one. Lines look like
      * {@code 7: OFDLCK ADVISORY READ -1 00:1a:4242 0 0} (major:minor in hex, then the inode).
      */
-    static int countHolders(Path controlPath) throws IOException {
-        FileStat stat;
-        try {
-            stat = Libc.lstat(controlPath.toString());
-        } catch (NativeCallException e) {
-            if (e.errno() == io.shmflux.internal.linux.Errno.ENOENT) {
-                throw new java.nio.file.NoSuchFileException(controlPath.toString());
-            }
-            throw new IOException("cannot stat: path=" + controlPath + ", errno=" + e.errnoName(), e);
-        }
+    static int countHolders(FileStat stat) throws IOException {
         String file = String.format("%02x:%02x:%d", stat.device() >>> 32, stat.device() & 0xffff_ffffL, stat.inode());
         int count = 0;
         for (String line : Files.readAllLines(Path.of("/proc/locks"), StandardCharsets.US_ASCII)) {
@@ -217,8 +224,14 @@ record ObjectInfo(String name, Path controlPath, String kind, String state, int 
         return count;
     }
 
-    private static String string(MemorySegment header, long lengthOffset, long offset, int capacity) {
-        int length = Math.clamp(getInt(header, lengthOffset), 0, capacity);
-        return new String(header.asSlice(offset, length).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+    static FileStat lstat(Path path) throws IOException {
+        try {
+            return Libc.lstat(path.toString());
+        } catch (NativeCallException e) {
+            if (e.errno() == Errno.ENOENT) {
+                throw new NoSuchFileException(path.toString());
+            }
+            throw new IOException("cannot stat: path=" + path + ", errno=" + e.errnoName(), e);
+        }
     }
 }

@@ -5,6 +5,7 @@ import io.shmflux.ChangeEvent;
 import io.shmflux.FileMapping;
 import io.shmflux.SharedMemory;
 import io.shmflux.SharedMemoryException;
+import io.shmflux.internal.namespace.ControlFile;
 import io.shmflux.internal.namespace.NameSpace;
 import io.shmflux.internal.namespace.ObjectName;
 
@@ -20,6 +21,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code shmflux}: {@code ipcs} and {@code ipcrm} for shmflux objects.
@@ -123,7 +125,7 @@ public final class ShmfluxTool {
         for (ObjectInfo o : objects) {
             out.printf("%-32s %-13s %12d %-24s %7d %10s  %s%n", o.name(), o.kind(), o.dataSize(), o.backing(),
                     o.holders(), o.changeLog() == null ? "-" : String.valueOf(o.changeLog().sequence()),
-                    o.stale() ? "stale" : "live");
+                    o.status());
         }
         out.println(objects.size() + (objects.size() == 1 ? " object" : " objects"));
         return OK;
@@ -148,8 +150,8 @@ public final class ShmfluxTool {
                 } catch (NoSuchFileException gone) {
                     // removed while we looked
                 } catch (IOException e) {
-                    objects.add(new ObjectInfo(prefix + "?", file, "unreadable: " + e.getClass().getSimpleName(),
-                            "?", 0, 0, 0, "?", "?", 0, 0, ObjectInfo.countHolders(file), null));
+                    objects.add(new ObjectInfo(prefix + "?", file, "?", "?", 0, 0, 0, "?", "?", 0, 0,
+                            ObjectInfo.countHolders(ObjectInfo.lstat(file)), null, "unreadable: cause=" + e));
                 }
             }
         }
@@ -163,7 +165,9 @@ public final class ShmfluxTool {
         ObjectInfo o = find(name);
         out.println("name:            " + o.name());
         out.println("kind:            " + o.kind());
-        out.println("status:          " + (o.stale() ? "stale (no live holder: 'shmflux gc' reclaims it)" : "live"));
+        out.println("status:          " + (o.problem() != null ? o.problem() + " (the library refuses it"
+                + (o.stale() && o.status().equals("corrupt") ? "; 'shmflux gc' removes it if it is yours" : "") + ")"
+                : o.stale() ? "stale (no live holder: 'shmflux gc' reclaims it)" : "live"));
         out.println("state:           " + o.state());
         out.println("layout version:  " + o.layoutVersion());
         out.println("control file:    " + o.controlPath());
@@ -287,11 +291,16 @@ public final class ShmfluxTool {
         NameSpace ns = NameSpace.withoutReclaim();
         ObjectInfo o = find(name);
         if (o.stale()) {
-            if (!ns.reclaimIfStale(parsed) && Files.exists(Path.of(ns.controlPath(parsed)))) {
-                throw new SharedMemoryException("cannot remove object: name=" + o.name()
+            ControlFile.Reclaim reclaim = ns.reclaimIfStale(parsed);
+            switch (reclaim.outcome()) {
+                case RECLAIMED, GONE -> {
+                }
+                case LIVE -> throw new SharedMemoryException("cannot remove object: name=" + o.name()
                         + ", reason=a process took hold of it meanwhile");
+                case KEPT -> throw new SharedMemoryException("cannot remove object: name=" + o.name() + ", path="
+                        + o.controlPath() + ", " + reclaim.detail());
             }
-            out.println("removed " + o.name() + " (stale)");
+            out.println("removed " + o.name() + " (" + (o.problem() != null ? o.status() : "stale") + ")");
             return OK;
         }
         if (!force) {
@@ -309,12 +318,27 @@ public final class ShmfluxTool {
         return OK;
     }
 
+    /**
+     * Reclaims with the library's own sweep, and reports each object it kept although nobody holds
+     * it (squatted, hard-linked, another user's), with the reason; the next gc does not retry harder.
+     */
     private int gc(Options options) throws IOException {
         List<ObjectInfo> stale = objects().stream().filter(ObjectInfo::stale).toList();
-        int reclaimed = NameSpace.withoutReclaim().reclaimStale();
+        Map<Path, ControlFile.Reclaim> outcomes = NameSpace.withoutReclaim().sweep();
+        int reclaimed = 0;
         for (ObjectInfo o : stale) {
-            if (!Files.exists(o.controlPath())) {
-                out.println("reclaimed " + o.name());
+            ControlFile.Reclaim outcome = outcomes.get(o.controlPath());
+            if (outcome == null) {
+                continue;
+            }
+            switch (outcome.outcome()) {
+                case RECLAIMED -> {
+                    reclaimed++;
+                    out.println("reclaimed " + o.name() + (o.problem() != null ? " (" + o.status() + ")" : ""));
+                }
+                case KEPT -> out.println("kept " + o.name() + ": path=" + o.controlPath() + ", " + outcome.detail());
+                case LIVE, GONE -> {
+                }
             }
         }
         out.println(reclaimed + (reclaimed == 1 ? " object" : " objects") + " reclaimed");

@@ -210,6 +210,10 @@ class BadInputFaultTest {
         Files.write(file, new byte[16384]);
         try (FileMapping mapping = SharedMemory.createFromFile(file, null, 0)) {
             mapping.publish(8192, new byte[]{1, 2, 3});
+            for (int i = 0; i < 50_000; i++) { // compiled by the JIT, whose memory faults arrive late
+                mapping.read(8192, 3);
+                mapping.snapshot(12288, 8);
+            }
             Process truncate = new ProcessBuilder("truncate", "-s", "4096", file.toString()).inheritIO().start();
             assertTrue(truncate.waitFor(30, TimeUnit.SECONDS) && truncate.exitValue() == 0);
             long sequence = mapping.sequence();

@@ -46,6 +46,9 @@ import java.util.concurrent.locks.LockSupport;
  * full-dir                       in a small name-space directory (-Dshmflux.dir): fill it, print
  *                                "rows ROW=OUTCOME ..."
  * race NAME ROUNDS SLOT          createOrOpen, check, write, close; print "gen INODE created=B" per round
+ * lag NAME LAST STALL_MICROS      a slow subscriber (request(1), random stalls up to STALL_MICROS) from
+ *                                the oldest change until LAST: "seen FIRST", then "done received=R
+ *                                missed=M orderErrors=E"
  * follow NAME STRATEGY LAST      subscribe (BLOCKING or LOW_LATENCY) until sequence LAST, printing
  *                                "seen N" for each change and then "reached N"
  * </pre>
@@ -67,6 +70,7 @@ public final class FaultChild {
             case "ack" -> ack(args[1], args[2], args[3]);
             case "full-dir" -> fullDirectory();
             case "race" -> race(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            case "lag" -> lag(args[1], Long.parseLong(args[2]), Long.parseLong(args[3]));
             case "follow" -> follow(args[1], ChangeOptions.WaitStrategy.valueOf(args[2]), Long.parseLong(args[3]));
             default -> throw new IllegalArgumentException("unknown role: " + args[0]);
         }
@@ -279,6 +283,48 @@ public final class FaultChild {
             return ((Number) Files.getAttribute(path, "unix:ino")).longValue();
         } catch (java.io.IOException e) {
             return -1; // gone: counted as moved
+        }
+    }
+
+    private static void lag(String name, long last, long stallMicros) throws Exception {
+        try (FileMapping mapping = SharedMemory.open(name, Access.READ_WRITE)) {
+            long[] counts = new long[3]; // received, missed, order errors
+            CountDownLatch done = new CountDownLatch(1);
+            mapping.changes(ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST))
+                    .subscribe(new reactor.core.publisher.BaseSubscriber<ChangeEvent>() {
+                        long expected = -1;
+
+                        @Override
+                        protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
+                            s.request(1);
+                        }
+
+                        @Override
+                        protected void hookOnNext(ChangeEvent e) {
+                            if (expected < 0) {
+                                System.out.println("seen " + e.sequence());
+                                expected = e.sequence();
+                            }
+                            counts[0]++;
+                            counts[1] += e.missed();
+                            if (e.sequence() != expected + e.missed()) {
+                                counts[2]++;
+                            }
+                            expected = e.sequence() + 1;
+                            if (ThreadLocalRandom.current().nextInt(8) == 0) {
+                                LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(1, stallMicros * 1000 + 2));
+                            }
+                            if (e.sequence() >= last) {
+                                done.countDown();
+                                dispose();
+                            } else {
+                                request(1);
+                            }
+                        }
+                    });
+            boolean ok = done.await(120, TimeUnit.SECONDS);
+            System.out.println((ok ? "done" : "timeout") + " received=" + counts[0] + " missed=" + counts[1]
+                    + " orderErrors=" + counts[2]);
         }
     }
 

@@ -185,6 +185,56 @@ class ShmfluxToolTest {
     }
 
     @Test
+    void listInspectAndGcShowCorruptAndSquattedObjectsAsSuchAndGcRemovesOnlyTheCorruptOnesItOwns() throws Exception {
+        String corrupt = TestNames.unique("corrupt");
+        Path corruptControl = Files.write(dir.resolve(controlFile(corrupt)), new byte[16384]);
+        Path corruptData = Files.write(dir.resolve(controlFile(corrupt).replace(".ctl", "")), new byte[4096]);
+        String squatted = TestNames.unique("squatted");
+        Path squattedControl = dir.resolve(controlFile(squatted));
+        boolean root = uid().equals("0");
+        if (root) { // another user plants a file under this user's Local\ name, as in the sticky /dev/shm
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+            Process plant = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    "sh", "-c", "head -c 16384 /dev/zero > " + squattedControl).start();
+            assertTrue(plant.waitFor(30, TimeUnit.SECONDS) && plant.exitValue() == 0, "planted as uid 65534");
+        }
+
+        Run list = tool("list");
+        assertEquals(0, list.exit(), list.err());
+        assertTrue(line(list.out(), "Local\\?(" + corruptControl.getFileName() + ")").endsWith("corrupt"), list.out());
+        Run inspect = tool("inspect", corrupt);
+        assertEquals(0, inspect.exit(), inspect.err());
+        assertTrue(inspect.out().contains("status:          corrupt: field=magic, value=0x0, expected=0x"
+                + Long.toHexString(io.shmflux.internal.layout.ControlBlockDescriptor.MAGIC) + ", path=" + corruptControl
+                + " (the library refuses it; 'shmflux gc' removes it if it is yours)"), inspect.out());
+        if (root) {
+            assertTrue(line(list.out(), "Local\\?(" + squattedControl.getFileName() + ")").endsWith("squatted"),
+                    list.out());
+            Run inspectSquatted = tool("inspect", squatted);
+            assertTrue(inspectSquatted.out().contains("status:          squatted: owner=65534, expected=0"),
+                    inspectSquatted.out());
+            Run rm = tool("rm", squatted);
+            assertEquals(1, rm.exit(), rm.out());
+            assertTrue(rm.err().startsWith("shmflux: cannot remove object: name=Local\\?(" + squattedControl.getFileName()
+                    + "), path=" + squattedControl + ", status=squatted, owner=65534"), rm.err());
+        }
+
+        Run gc = tool("gc");
+        assertEquals(0, gc.exit(), gc.err());
+        assertTrue(gc.out().contains("reclaimed Local\\?(" + corruptControl.getFileName() + ") (corrupt)\n"), gc.out());
+        assertFalse(Files.exists(corruptControl), "a corrupt leftover goes whole");
+        assertFalse(Files.exists(corruptData));
+        if (root) {
+            assertTrue(gc.out().contains("kept Local\\?(" + squattedControl.getFileName() + "): path=" + squattedControl
+                    + ", status=squatted, owner=65534, expected=0"), gc.out());
+            assertTrue(Files.exists(squattedControl), "another user's file is never removed");
+            assertTrue(tool("gc").out().contains("kept Local\\?(" + squattedControl.getFileName()),
+                    "reported again, not retried harder");
+            Files.delete(squattedControl);
+        }
+    }
+
+    @Test
     void badCommandLinesExitWithTwoAndHelpWithZero() {
         Run unknown = tool("frob");
         assertEquals(2, unknown.exit());

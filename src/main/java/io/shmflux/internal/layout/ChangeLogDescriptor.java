@@ -216,6 +216,9 @@ public final class ChangeLogDescriptor {
     public static final int MAX_RING_CAPACITY = 1 << 24;
     public static final int HOLDER_SLOTS = 256;
     public static final int SUBSCRIBER_SLOTS = 64;
+    /** The publish timeout's range (1 ms to 1 hour, as {@code MappingOptions} accepts it). */
+    public static final long MIN_PUBLISH_TIMEOUT_NANOS = 1_000_000L;
+    public static final long MAX_PUBLISH_TIMEOUT_NANOS = 3_600_000_000_000L;
 
     /**
      * Control-file byte ranges locked with OFD locks: byte 0 is the object's liveness lock (see
@@ -270,6 +273,35 @@ public final class ChangeLogDescriptor {
     }
 
     /**
+     * Checks the fields of a change log its creator writes once (ring capacity, holder slots,
+     * subscriber slots, publish timeout) and that the region holds the holder table, subscriber table
+     * and ring they imply, before anyone uses them. The protocol
+     * words that change later are each checked where they are used.
+     */
+    public static void checkRegion(MemorySegment region, String path) {
+        CorruptField.checkRegionLength("changeLog", region.byteSize(), HOLDER_TABLE_OFFSET, path);
+        int capacity = (int) INT.get(region, RING_CAPACITY_OFFSET);
+        if (capacity < 2 || capacity > MAX_RING_CAPACITY || Integer.bitCount(capacity) != 1) {
+            throw CorruptField.of("changeLog.ringCapacity", capacity, "a power of two from 2 to " + MAX_RING_CAPACITY,
+                    path);
+        }
+        int slots = (int) INT.get(region, HOLDER_SLOTS_OFFSET);
+        if (slots < 1 || slots > HOLDER_SLOTS) {
+            throw CorruptField.of("changeLog.holderSlots", slots, "1 to " + HOLDER_SLOTS, path);
+        }
+        int subscribers = (int) INT.get(region, SUBSCRIBER_SLOTS_OFFSET);
+        if (subscribers != SUBSCRIBER_SLOTS) {
+            throw CorruptField.of("changeLog.subscriberSlots", subscribers, String.valueOf(SUBSCRIBER_SLOTS), path);
+        }
+        long timeout = (long) LONG.get(region, PUBLISH_TIMEOUT_OFFSET);
+        if (timeout < MIN_PUBLISH_TIMEOUT_NANOS || timeout > MAX_PUBLISH_TIMEOUT_NANOS) {
+            throw CorruptField.of("changeLog.publishTimeout", timeout, MIN_PUBLISH_TIMEOUT_NANOS + " to "
+                    + MAX_PUBLISH_TIMEOUT_NANOS + " nanoseconds", path);
+        }
+        CorruptField.checkRegionLength("changeLog", region.byteSize(), regionLength(capacity, slots, subscribers), path);
+    }
+
+    /**
      * @throws InvalidParameterException unless the capacity is a power of two from 2 to {@value #MAX_RING_CAPACITY}
      */
     public static int checkRingCapacity(int capacity) {
@@ -280,39 +312,4 @@ public final class ChangeLogDescriptor {
         return capacity;
     }
 
-    /**
-     * Checks the change log's creator-written fields, which come from a file other users may write.
-     *
-     * @param regionBytes how many bytes of control file follow the header
-     * @throws io.shmflux.SharedMemoryException if a field is out of range or the ring would not fit
-     */
-    public static void checkRegion(MemorySegment region, long regionBytes, String object) {
-        if (regionBytes < LAYOUT.byteSize()) {
-            throw corrupt(object, "regionBytes", regionBytes);
-        }
-        int capacity = (int) INT.get(region, RING_CAPACITY_OFFSET);
-        if (capacity < 2 || capacity > MAX_RING_CAPACITY || Integer.bitCount(capacity) != 1) {
-            throw corrupt(object, "ringCapacity", capacity);
-        }
-        int holders = (int) INT.get(region, HOLDER_SLOTS_OFFSET);
-        if (holders != HOLDER_SLOTS) {
-            throw corrupt(object, "holderSlots", holders);
-        }
-        int subscribers = (int) INT.get(region, SUBSCRIBER_SLOTS_OFFSET);
-        if (subscribers != SUBSCRIBER_SLOTS) {
-            throw corrupt(object, "subscriberSlots", subscribers);
-        }
-        if (regionLength(capacity, holders, subscribers) > regionBytes) {
-            throw corrupt(object, "ringCapacity", capacity);
-        }
-        long timeout = (long) LONG.get(region, PUBLISH_TIMEOUT_OFFSET);
-        if (timeout <= 0) {
-            throw corrupt(object, "publishTimeout", timeout);
-        }
-    }
-
-    private static io.shmflux.SharedMemoryException corrupt(String object, String field, long value) {
-        return new io.shmflux.SharedMemoryException("corrupt change log: object=" + object + ", field=" + field
-                + ", value=" + value);
-    }
 }

@@ -88,11 +88,19 @@ public final class ControlBlockDescriptor {
     public static final long MAGIC = 0x3158554C464D4853L;
     public static final int LAYOUT_VERSION = 2;
 
+    /** Kind tags (the values {@code ObjectKind} stores). */
+    public static final int KIND_FILE_MAPPING = 1;
+    public static final int KIND_MUTEX = 2;
+    public static final int KIND_EVENT = 3;
+    public static final int KIND_SEMAPHORE = 4;
+
     public static final int STATE_INITIALIZING = 1;
     public static final int STATE_READY = 2;
 
     public static final int FLAG_FILE_BACKED = 1;
     public static final int FLAG_RESERVE = 2;
+    /** Every flag a creator may set; any other bit is corruption. */
+    public static final int KNOWN_FLAGS = FLAG_FILE_BACKED | FLAG_RESERVE;
 
     public static final int NAME_CAPACITY = 1024;
     public static final int PATH_CAPACITY = 4096;
@@ -166,11 +174,67 @@ public final class ControlBlockDescriptor {
     }
 
     /**
-     * {@return true if the header carries the magic number and this layout version}
+     * Checks every header field of a control file against the rules its creator follows, before any
+     * of them is used; the kind-specific region is checked by its own descriptor. A header whose state
+     * is {@code INITIALIZING} is checked only for the fields written before the file got its name
+     * (magic, version, kind, state, flags, name): the creator writes the rest later, under its
+     * exclusive lock.
+     *
+     * <ol>
+     * <li>The file holds a whole header: size at least {@link #HEADER_LENGTH}.</li>
+     * <li>Magic {@link #MAGIC} and layout version {@link #LAYOUT_VERSION}.</li>
+     * <li>A known kind tag, a known state.</li>
+     * <li>Flags: only {@link #KNOWN_FLAGS}, and none on a sync object.</li>
+     * <li>Name length 1 to {@link #NAME_CAPACITY}.</li>
+     * <li>Once ready: a mapping's data size is positive, a sync object's 0; the backing path length is
+     *     1 to {@link #PATH_CAPACITY} for a file-backed mapping and 0 otherwise.</li>
+     * </ol>
+     *
+     * @param file the whole control file, mapped ({@code byteSize()} is the file's real size)
+     * @param path the control file, for the message
+     * @throws io.shmflux.CorruptObjectException naming the first field that breaks a rule
      */
-    public static boolean isCompatible(MemorySegment header) {
-        return header.byteSize() >= HEADER_LENGTH
-                && getLong(header, MAGIC_OFFSET) == MAGIC
-                && getInt(header, LAYOUT_VERSION_OFFSET) == LAYOUT_VERSION;
+    public static void checkHeader(MemorySegment file, String path) {
+        if (file.byteSize() < HEADER_LENGTH) {
+            throw CorruptField.of("fileSize", file.byteSize(), "at least " + HEADER_LENGTH, path);
+        }
+        long magic = getLong(file, MAGIC_OFFSET);
+        if (magic != MAGIC) {
+            throw CorruptField.of("magic", "0x" + Long.toHexString(magic), "0x" + Long.toHexString(MAGIC), path);
+        }
+        int version = getInt(file, LAYOUT_VERSION_OFFSET);
+        if (version != LAYOUT_VERSION) {
+            throw CorruptField.of("layoutVersion", version, String.valueOf(LAYOUT_VERSION), path);
+        }
+        int kind = getInt(file, KIND_OFFSET);
+        if (kind < KIND_FILE_MAPPING || kind > KIND_SEMAPHORE) {
+            throw CorruptField.of("kind", kind, KIND_FILE_MAPPING + " to " + KIND_SEMAPHORE, path);
+        }
+        int state = getInt(file, STATE_OFFSET);
+        if (state != STATE_INITIALIZING && state != STATE_READY) {
+            throw CorruptField.of("state", state, STATE_INITIALIZING + " or " + STATE_READY, path);
+        }
+        int flags = getInt(file, FLAGS_OFFSET);
+        int allowed = kind == KIND_FILE_MAPPING ? KNOWN_FLAGS : 0;
+        if ((flags & ~allowed) != 0) {
+            throw CorruptField.of("flags", "0x" + Integer.toHexString(flags), "bits of 0x"
+                    + Integer.toHexString(allowed), path);
+        }
+        int nameLength = getInt(file, NAME_LENGTH_OFFSET);
+        if (nameLength < 1 || nameLength > NAME_CAPACITY) {
+            throw CorruptField.of("nameLength", nameLength, "1 to " + NAME_CAPACITY, path);
+        }
+        if (state != STATE_READY) {
+            return;
+        }
+        long dataSize = getLong(file, DATA_SIZE_OFFSET);
+        if (kind == KIND_FILE_MAPPING ? dataSize <= 0 : dataSize != 0) {
+            throw CorruptField.of("dataSize", dataSize, kind == KIND_FILE_MAPPING ? "positive" : "0", path);
+        }
+        int pathLength = getInt(file, PATH_LENGTH_OFFSET);
+        boolean fileBacked = (flags & FLAG_FILE_BACKED) != 0;
+        if (fileBacked ? pathLength < 1 || pathLength > PATH_CAPACITY : pathLength != 0) {
+            throw CorruptField.of("pathLength", pathLength, fileBacked ? "1 to " + PATH_CAPACITY : "0", path);
+        }
     }
 }

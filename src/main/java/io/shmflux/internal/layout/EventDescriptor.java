@@ -1,6 +1,7 @@
 package io.shmflux.internal.layout;
 
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 
@@ -53,5 +54,14 @@ public final class EventDescriptor {
     public static final long REGION_LENGTH = LAYOUT.byteSize();
 
     private EventDescriptor() {
+    }
+
+    /** Checks an event region before use: long enough, and a reset mode its creator could have written. */
+    public static void checkRegion(MemorySegment region, String path) {
+        CorruptField.checkRegionLength("event", region.byteSize(), REGION_LENGTH, path);
+        int mode = region.get(ValueLayout.JAVA_INT, RESET_MODE_OFFSET);
+        if (mode != MODE_MANUAL && mode != MODE_AUTO) {
+            throw CorruptField.of("event.resetMode", mode, MODE_MANUAL + " or " + MODE_AUTO, path);
+        }
     }
 }

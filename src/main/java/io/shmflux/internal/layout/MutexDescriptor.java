@@ -1,6 +1,7 @@
 package io.shmflux.internal.layout;
 
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 
@@ -72,6 +73,15 @@ public final class MutexDescriptor {
     public static final long REGION_LENGTH = LAYOUT.byteSize();
 
     private MutexDescriptor() {
+    }
+
+    /**
+     * Checks a mutex region before use: it must hold the lock word and every slot generation. Any
+     * value of the words is valid (a token names a slot by its low bits and a dead or unknown owner
+     * is taken over), so only the length can be wrong.
+     */
+    public static void checkRegion(MemorySegment region, String path) {
+        CorruptField.checkRegionLength("mutex", region.byteSize(), REGION_LENGTH, path);
     }
 
     /** {@return the offset of slot {@code slot}'s generation} */

@@ -1,6 +1,7 @@
 package io.shmflux.internal.layout;
 
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 
@@ -45,5 +46,18 @@ public final class SemaphoreDescriptor {
     public static final long REGION_LENGTH = LAYOUT.byteSize();
 
     private SemaphoreDescriptor() {
+    }
+
+    /** Checks a semaphore region before use: long enough, a maximum of at least 1, a count from 0 to it. */
+    public static void checkRegion(MemorySegment region, String path) {
+        CorruptField.checkRegionLength("semaphore", region.byteSize(), REGION_LENGTH, path);
+        int maximum = region.get(ValueLayout.JAVA_INT, MAXIMUM_OFFSET);
+        if (maximum < 1) {
+            throw CorruptField.of("semaphore.maximum", maximum, "at least 1", path);
+        }
+        int count = region.get(ValueLayout.JAVA_INT, COUNT_OFFSET);
+        if (count < 0 || count > maximum) {
+            throw CorruptField.of("semaphore.count", count, "0 to " + maximum, path);
+        }
     }
 }

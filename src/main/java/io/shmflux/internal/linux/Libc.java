@@ -40,6 +40,8 @@ public final class Libc {
     public static final int O_RDWR = 2;
     public static final int O_CREAT = 0100;
     public static final int O_EXCL = 0200;
+    /** {@code <fcntl.h>} O_NONBLOCK (04000 on x86_64 and aarch64): opening a FIFO planted under our names never blocks. */
+    public static final int O_NONBLOCK = 04000;
     public static final int O_CLOEXEC = 02000000;
 
     /** {@code <fcntl.h>} open-file-description locks (Linux 3.15+), the same on every architecture. */
@@ -57,6 +59,7 @@ public final class Libc {
     public static final int AT_EMPTY_PATH = 0x1000;
     public static final int AT_SYMLINK_NOFOLLOW = 0x100;
     public static final int AT_FDCWD = -100;
+    public static final int AT_SYMLINK_FOLLOW = 0x400;
     public static final int STATX_BASIC_STATS = 0x7ff;
 
     /** {@code struct flock}: the same 32-byte layout on x86_64 and aarch64. */
@@ -85,11 +88,13 @@ public final class Libc {
     private static final MethodHandle fcntl;
     private static final MethodHandle statx;
     private static final MethodHandle link;
+    private static final MethodHandle linkat;
     private static final MethodHandle unlink;
     private static final MethodHandle mmap;
     private static final MethodHandle munmap;
     private static final MethodHandle msync;
     private static final MethodHandle getuid;
+    private static final MethodHandle geteuid;
     private static final MethodHandle sysconf;
 
     static {
@@ -113,12 +118,14 @@ public final class Libc {
         statx = errnoCall("statx",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), -1);
         link = errnoCall("link", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), -1);
+        linkat = errnoCall("linkat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT), -1);
         unlink = errnoCall("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS), -1);
         mmap = errnoCall("mmap", FunctionDescriptor.of(
                 ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
         munmap = errnoCall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), -1);
         msync = errnoCall("msync", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), -1);
         getuid = LINKER.downcallHandle(symbol("getuid"), FunctionDescriptor.of(JAVA_INT));
+        geteuid = LINKER.downcallHandle(symbol("geteuid"), FunctionDescriptor.of(JAVA_INT));
         sysconf = LINKER.downcallHandle(symbol("sysconf"), FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
         try {
             PAGE_SIZE = (long) sysconf.invokeExact(30); // _SC_PAGESIZE
@@ -150,6 +157,15 @@ public final class Libc {
     public static int getuid() {
         try {
             return (int) getuid.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@return the effective user id: the owner of the files this process creates, and whose files it trusts} */
+    public static int geteuid() {
+        try {
+            return (int) geteuid.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -265,6 +281,17 @@ public final class Libc {
         call("statx", what, (arena, state) -> (int) statx.invokeExact(state, dirfd, arena.allocateFrom(path), flags,
                 STATX_BASIC_STATS, buffer));
         return FileStat.from(buffer);
+    }
+
+    /**
+     * Gives the unnamed file open as {@code fd} (an {@code O_TMPFILE} without {@code O_EXCL}) the name
+     * {@code to}: {@code linkat} of {@code /proc/self/fd/N}, which any user may do (the
+     * {@code AT_EMPTY_PATH} form needs a capability). Fails with {@code EEXIST} if the name is taken.
+     */
+    public static void linkDescriptor(int fd, String to) throws NativeCallException {
+        String from = "/proc/self/fd/" + fd;
+        call("linkat", to, (arena, state) -> (int) linkat.invokeExact(state, AT_FDCWD, arena.allocateFrom(from), AT_FDCWD,
+                arena.allocateFrom(to), AT_SYMLINK_FOLLOW));
     }
 
     public static void link(String from, String to) throws NativeCallException {

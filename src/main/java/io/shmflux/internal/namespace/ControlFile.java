@@ -1,12 +1,16 @@
 package io.shmflux.internal.namespace;
 
 import io.shmflux.AccessDeniedException;
+import io.shmflux.CorruptObjectException;
 import io.shmflux.InvalidNameException;
 import io.shmflux.ObjectAlreadyExistsException;
 import io.shmflux.ObjectNotFoundException;
 import io.shmflux.OutOfSpaceException;
 import io.shmflux.SharedMemoryException;
 import io.shmflux.WrongObjectKindException;
+import io.shmflux.internal.layout.ChangeLogDescriptor;
+import io.shmflux.internal.liveness.LeaseState;
+import io.shmflux.internal.liveness.ObjectLease;
 import io.shmflux.internal.linux.Errno;
 import io.shmflux.internal.linux.FileStat;
 import io.shmflux.internal.linux.Libc;
@@ -28,19 +32,21 @@ import static io.shmflux.internal.layout.ControlBlockDescriptor.*;
  * One process's hold on a named object: an open control file with a shared lock on it.
  *
  * <h2>Lifetime protocol</h2>
- * Liveness is kept by the kernel with open-file-description locks ({@code F_OFD_SETLK}) on byte 0 of
- * the control file. Every holder keeps a shared (read) lock; the kernel drops it when the holder
- * closes the file or dies, however it dies.
+ * Liveness is kept by the kernel with an {@link ObjectLease}: open-file-description locks
+ * ({@code F_OFD_SETLK}) on byte 0 of the control file. Every holder keeps a shared (read) lock; the
+ * kernel drops it when the holder closes the file or dies, however it dies.
  * <ol>
- * <li><b>Create.</b> Build the control file under a temporary name while holding an exclusive lock
- *     on it, header state {@code INITIALIZING}; {@code link} it to the object's name (fails with
- *     {@code EEXIST} if the name is taken: then open instead); run the kind's initializer (for a
+ * <li><b>Create.</b> Build the control file as a file with no name yet ({@code O_TMPFILE}, so that
+ *     a creator killed now leaves nothing behind) while holding an exclusive lock on it, header state
+ *     {@code INITIALIZING}; {@code linkat} it to the object's name (fails with {@code EEXIST} if the
+ *     name is taken: then open instead); run the kind's initializer (for a
  *     mapping: create and commit the data file); set state {@code READY}; downgrade the exclusive lock
  *     to a shared one (atomic for OFD locks). Nobody can take a shared lock before that, so nobody
  *     sees a half-built object.</li>
  * <li><b>Open.</b> Open the control file, take a shared lock (retrying with back-off while a creator
  *     or a destroyer holds the exclusive one, for a bounded time); if the file was unlinked meanwhile
- *     ({@code st_nlink == 0}), start again. Check magic, layout version, state and kind tag. Then try
+ *     ({@code st_nlink == 0}), start again. Check the file on its descriptor and every header field
+ *     ({@link FileTrust}, {@link ObjectHeader}; {@code security.md}), then state and kind tag. Then try
  *     to upgrade to an exclusive lock: if that succeeds, no other holder is alive, so the object is a
  *     leftover of dead processes and is destroyed (as Win32 would have destroyed it when their
  *     handles closed), and the open starts again (and then finds nothing, or creates afresh). A
@@ -93,33 +99,43 @@ public final class ControlFile implements AutoCloseable {
     public record Spec(ObjectKind kind, long regionLength, int mode, int flags) {
     }
 
-    private static final long LIVENESS_START = 0;
-    private static final long LIVENESS_LENGTH = 1;
+    /** The byte of the control file that carries the object's lease (see {@link ObjectLease}). */
+    private static final long LIVENESS_OFFSET = 0;
     private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /**
+     * Flags of every open of a file under our names: never through a symbolic link, never inherited
+     * by a child process, never blocking (a FIFO planted under our name opens at once and is refused).
+     */
+    static final int OPEN_FLAGS = Libc.O_NOFOLLOW | Libc.O_CLOEXEC | Libc.O_NONBLOCK;
+    /** The most of a control file anyone maps: the header and the largest region a creator makes. */
+    private static final long MAX_MAPPED = HEADER_LENGTH
+            + ChangeLogDescriptor.regionLength(ChangeLogDescriptor.MAX_RING_CAPACITY, ChangeLogDescriptor.HOLDER_SLOTS,
+                    ChangeLogDescriptor.SUBSCRIBER_SLOTS);
+    private static final int ROOT = 0;
 
     private final ObjectName name;
     private final String path;
     private final int fd;
     private final boolean writable;
     private final boolean created;
+    private final int ownerUid;
     private final Arena arena;
     private final MemorySegment segment;
-    /** The header's kind tag and flags as checked when this handle got them (the file may change later). */
-    private final int kindTag;
-    private final int headerFlags;
+    /** The header as checked when this process attached (or as it created it); null for an unnamed object. */
+    private volatile @Nullable ObjectHeader header;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private ControlFile(ObjectName name, String path, int fd, boolean writable, boolean created, Arena arena,
-                        MemorySegment segment) {
+    private ControlFile(ObjectName name, String path, int fd, boolean writable, boolean created, int ownerUid,
+                        Arena arena, MemorySegment segment, @Nullable ObjectHeader header) {
         this.name = name;
         this.path = path;
         this.fd = fd;
         this.writable = writable;
         this.created = created;
+        this.ownerUid = ownerUid;
         this.arena = arena;
         this.segment = segment;
-        this.kindTag = getInt(segment, KIND_OFFSET);
-        this.headerFlags = getInt(segment, FLAGS_OFFSET);
+        this.header = header;
     }
 
     /**
@@ -132,13 +148,14 @@ public final class ControlFile implements AutoCloseable {
     public static ControlFile acquire(NameSpace ns, ObjectName name, Spec spec, Disposition disposition,
                                       boolean readOnlyAllowed, Duration timeout, Initializer initializer) {
         String path = ns.controlPath(name);
+        int expectedOwner = ns.expectedOwner(name);
         long deadline = System.nanoTime() + timeout.toNanos();
         long backoff = TimeUnit.MICROSECONDS.toNanos(200);
         while (true) {
             int fd;
             boolean writable = true;
             try {
-                fd = Libc.open(path, Libc.O_RDWR | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+                fd = Libc.open(path, Libc.O_RDWR | OPEN_FLAGS, 0);
             } catch (NativeCallException e) {
                 if (e.errno() == Errno.ENOENT) {
                     if (disposition == Disposition.OPEN_EXISTING) {
@@ -153,19 +170,19 @@ public final class ControlFile implements AutoCloseable {
                 }
                 if (e.errno() == Errno.EACCES && readOnlyAllowed) {
                     try {
-                        fd = Libc.open(path, Libc.O_RDONLY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+                        fd = Libc.open(path, Libc.O_RDONLY | OPEN_FLAGS, 0);
                         writable = false;
                     } catch (NativeCallException again) {
                         if (again.errno() == Errno.ENOENT) {
                             continue;
                         }
-                        throw failure("cannot open object", name, path, again);
+                        throw openFailure(name, path, expectedOwner, again);
                     }
                 } else {
-                    throw failure("cannot open object", name, path, e);
+                    throw openFailure(name, path, expectedOwner, e);
                 }
             }
-            Attach attach = tryAttach(name, path, fd, writable, spec.kind(), disposition);
+            Attach attach = tryAttach(name, path, fd, writable, expectedOwner, spec.kind(), disposition);
             switch (attach.outcome) {
                 case ATTACHED -> {
                     return attach.control;
@@ -184,6 +201,24 @@ public final class ControlFile implements AutoCloseable {
         }
     }
 
+    /**
+     * An open of the control file failed: if the file under the name is one we would refuse anyway
+     * (another user's under a {@code Local\} name, a symbolic link, a directory, a socket), say so,
+     * with its owner; else report the errno.
+     */
+    private static SharedMemoryException openFailure(ObjectName name, String path, int expectedOwner,
+                                                     NativeCallException e) {
+        try {
+            FileTrust.Distrust distrust = FileTrust.ofControl(Libc.lstat(path), expectedOwner);
+            if (distrust != null) {
+                return distrust.denied("cannot open object", name, path);
+            }
+        } catch (NativeCallException gone) {
+            // report the open's own error
+        }
+        return failure("cannot open object", name, path, e);
+    }
+
     private enum Outcome { ATTACHED, RETRY_NOW, BUSY }
 
     private record Attach(Outcome outcome, @Nullable ControlFile control) {
@@ -191,72 +226,94 @@ public final class ControlFile implements AutoCloseable {
         static final Attach BUSY = new Attach(Outcome.BUSY, null);
     }
 
-    private static Attach tryAttach(ObjectName name, String path, int fd, boolean writable, ObjectKind kind,
-                                    Disposition disposition) {
+    /**
+     * Step 2 of the protocol on an open control file. Every check is on the open descriptor, in this
+     * order, and nothing is written anywhere before all have passed:
+     * <ol>
+     * <li>{@code fstat}: a regular file, owned by the name's user for a {@code Local\} name.</li>
+     * <li>A shared lock (else busy: a creator or destroyer holds it); {@code fstat} again: unlinked
+     *     meanwhile means start again.</li>
+     * <li>Every header field and the kind's region (one parser, {@link ObjectHeader}). A corrupt object
+     *     nobody holds is removed whole if this process may; otherwise {@link CorruptObjectException}.</li>
+     * <li>Half built: destroyed if its creator died. Ready: exactly one link, the kind asked for; no
+     *     other holder means a leftover, destroyed; else the name stored must equal the name asked
+     *     for.</li>
+     * </ol>
+     */
+    private static Attach tryAttach(ObjectName name, String path, int fd, boolean writable, int expectedOwner,
+                                    ObjectKind kind, Disposition disposition) {
         Arena arena = null;
         boolean keep = false;
         try {
-            if (!Libc.ofdTryLock(fd, Libc.F_RDLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+            FileStat stat = Libc.fstat(fd);
+            FileTrust.Distrust distrust = FileTrust.ofControl(stat, expectedOwner);
+            if (distrust != null) {
+                throw distrust.denied("cannot open object", name, path);
+            }
+            if (!lease(fd).hold()) {
                 return Attach.BUSY;
             }
-            FileStat stat = Libc.fstat(fd);
+            stat = Libc.fstat(fd);
             if (stat.links() == 0) {
                 return Attach.RETRY_NOW;
             }
-            if (!stat.isRegularFile() || stat.size() < HEADER_LENGTH) {
-                throw new SharedMemoryException("not a shmflux object: name=" + quoted(name) + ", path=" + path
-                        + ", reason=" + (stat.isRegularFile() ? "too small" : "not a regular file"));
-            }
             arena = Arena.ofShared();
             MemorySegment segment = map(fd, stat.size(), writable, arena);
-            if (!isCompatible(segment)) {
-                throw new SharedMemoryException("incompatible control block: name=" + quoted(name) + ", path="
-                        + path + ", magic=0x" + Long.toHexString(getLong(segment, MAGIC_OFFSET))
-                        + ", layoutVersion=" + getInt(segment, LAYOUT_VERSION_OFFSET)
-                        + ", expectedLayoutVersion=" + LAYOUT_VERSION);
+            ObjectHeader header;
+            try {
+                header = ObjectHeader.parse(segment, path);
+            } catch (CorruptObjectException corrupt) {
+                // a corrupt object nobody holds goes whole (both files); a held one stays, for this name only
+                if (writable && lease(fd).tryExclusive()
+                        && destroyLocked(fd, path, null, stat.uid())) {
+                    return Attach.RETRY_NOW;
+                }
+                throw corrupt;
             }
-            if (getInt(segment, STATE_OFFSET) != STATE_READY) {
+            if (!header.ready()) {
                 // its creator died half-way: nobody holds it exclusively, or we could not have locked it
                 if (!writable) {
                     throw deadObject(name, path, kind, disposition);
                 }
-                Libc.ofdTryLock(fd, Libc.F_UNLCK, LIVENESS_START, LIVENESS_LENGTH);
-                if (Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
-                    if (!destroyLocked(fd, path, segment)) {
+                lease(fd).drop();
+                if (lease(fd).tryExclusive()) {
+                    if (!destroyLocked(fd, path, header, stat.uid())) {
                         throw deadObject(name, path, kind, disposition);
                     }
                     return Attach.RETRY_NOW;
                 }
                 return Attach.BUSY;
             }
-            ObjectKind actual = ObjectKind.fromTag(getInt(segment, KIND_OFFSET));
-            if (actual != kind) {
+            distrust = FileTrust.ofLinks(stat);
+            if (distrust != null) {
+                throw distrust.denied("cannot open object", name, path);
+            }
+            if (header.kind() != kind) {
                 throw new WrongObjectKindException("name held by another kind of object: name=" + quoted(name)
-                        + ", kind=" + (actual == null ? "unknown" : actual.displayName())
-                        + ", requested=" + kind.displayName());
+                        + ", kind=" + header.kind().displayName() + ", requested=" + kind.displayName());
             }
-            String stored = readString(segment, NAME_LENGTH_OFFSET, NAME_OFFSET);
-            if (!stored.equals(name.bare())) {
-                throw new InvalidNameException("name collides with another name's file: name=" + quoted(name)
-                        + ", other=" + ObjectName.quote(stored) + ", path=" + path);
-            }
-            if (writable && Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+            if (writable && lease(fd).tryExclusive()) {
                 // every holder closed or died: the object no longer exists
-                if (!destroyLocked(fd, path, segment)) {
+                if (!destroyLocked(fd, path, header, stat.uid())) {
                     throw deadObject(name, path, kind, disposition);
                 }
                 return Attach.RETRY_NOW;
             }
-            if (!writable && Libc.ofdCouldLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+            if (!writable && lease(fd).others() == LeaseState.DEAD) {
                 // the same, seen by a holder that may not remove it
                 throw deadObject(name, path, kind, disposition);
+            }
+            if (!header.name().equals(name.bare())) {
+                throw new InvalidNameException("name collides with another name's file: name=" + quoted(name)
+                        + ", other=" + ObjectName.quote(header.name()) + ", path=" + path);
             }
             if (disposition == Disposition.CREATE_NEW) {
                 throw new ObjectAlreadyExistsException("object already exists: name=" + quoted(name)
                         + ", kind=" + kind.displayName());
             }
             keep = true;
-            return new Attach(Outcome.ATTACHED, new ControlFile(name, path, fd, writable, false, arena, segment));
+            return new Attach(Outcome.ATTACHED,
+                    new ControlFile(name, path, fd, writable, false, stat.uid(), arena, segment, header));
         } catch (NativeCallException e) {
             throw failure("cannot open object", name, path, e);
         } finally {
@@ -271,12 +328,12 @@ public final class ControlFile implements AutoCloseable {
 
     private static @Nullable ControlFile tryCreate(NameSpace ns, ObjectName name, String path, Spec spec,
                                                    Initializer initializer) {
-        String temp = ns.tempPath();
         int fd;
         try {
-            fd = Libc.open(temp, Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0600);
+            // a file with no name until step "link" gives it one: a creator killed before that leaves nothing
+            fd = Libc.open(ns.directory(), Libc.O_TMPFILE | Libc.O_RDWR | Libc.O_CLOEXEC, 0600);
         } catch (NativeCallException e) {
-            throw failure("cannot create object", name, temp, e);
+            throw failure("cannot create object", name, ns.directory(), e);
         }
         Arena arena = null;
         MemorySegment segment = null;
@@ -284,10 +341,10 @@ public final class ControlFile implements AutoCloseable {
         boolean keep = false;
         try {
             long size = HEADER_LENGTH + spec.regionLength();
-            if (!Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
-                throw new IllegalStateException("fresh control file locked by another: " + temp);
+            if (!lease(fd).tryExclusive()) {
+                throw new SharedMemoryException("fresh control file locked by another: directory=" + ns.directory());
             }
-            Libc.fchmod(fd, spec.mode());
+            Libc.fchmod(fd, spec.mode()); // on the descriptor: exactly this mode, whatever the umask
             Libc.ftruncate(fd, size);
             Libc.fallocate(fd, 0, size);
             arena = Arena.ofShared();
@@ -301,19 +358,20 @@ public final class ControlFile implements AutoCloseable {
             putLong(segment, CREATED_MILLIS_OFFSET, System.currentTimeMillis());
             writeString(segment, NAME_LENGTH_OFFSET, NAME_OFFSET, NAME_CAPACITY, name.bare());
             try {
-                Libc.link(temp, path);
+                Libc.linkDescriptor(fd, path);
             } catch (NativeCallException e) {
-                if (e.errno() == Errno.EEXIST || e.errno() == Errno.ENOENT) {
-                    return null; // lost the race to another creator (or a sweep took our temp file): open
+                if (e.errno() == Errno.EEXIST) {
+                    return null; // lost the race to another creator: open
                 }
                 throw e;
             }
             linked = true;
-            unlinkQuietly(temp);
-            ControlFile control = new ControlFile(name, path, fd, true, true, arena, segment);
+            ControlFile control = new ControlFile(name, path, fd, true, true, Libc.fstat(fd).uid(), arena, segment,
+                    null);
             initializer.initialize(control);
             putInt(segment, STATE_OFFSET, STATE_READY);
-            Libc.ofdTryLock(fd, Libc.F_RDLCK, LIVENESS_START, LIVENESS_LENGTH);
+            control.header = ObjectHeader.parse(segment, path); // what others will check, checked by its maker
+            lease(fd).hold();
             keep = true;
             return control;
         } catch (NativeCallException e) {
@@ -326,12 +384,10 @@ public final class ControlFile implements AutoCloseable {
             if (!keep) {
                 if (linked) {
                     try {
-                        destroyLocked(fd, path, segment);
+                        destroyLocked(fd, path, null, Libc.geteuid());
                     } catch (NativeCallException | RuntimeException e) {
                         unlinkQuietly(path);
                     }
-                } else {
-                    unlinkQuietly(temp);
                 }
                 if (arena != null) {
                     arena.close();
@@ -341,33 +397,146 @@ public final class ControlFile implements AutoCloseable {
         }
     }
 
+    /** What {@link #reclaimIfStale} did with one file. */
+    public enum ReclaimOutcome {
+        /** Nobody held it: its files are gone. */
+        RECLAIMED,
+        /** A live process holds it. */
+        LIVE,
+        /** Gone already, or removed by another process meanwhile. */
+        GONE,
+        /** Stale or not, it stays: not trusted, or not this user's to remove; the detail says why. */
+        KEPT
+    }
+
     /**
-     * Reclaims one file of the name space if no process holds it.
+     * The outcome for one file.
      *
-     * @return true if it was stale and is gone
+     * @param detail {@code status=..., key=value} for {@link ReclaimOutcome#KEPT}, else empty
      */
-    static boolean reclaimIfStale(String path) {
+    public record Reclaim(ReclaimOutcome outcome, String detail) {
+        static final Reclaim RECLAIMED = new Reclaim(ReclaimOutcome.RECLAIMED, "");
+        static final Reclaim LIVE = new Reclaim(ReclaimOutcome.LIVE, "");
+        static final Reclaim GONE = new Reclaim(ReclaimOutcome.GONE, "");
+
+        static Reclaim kept(String detail) {
+            return new Reclaim(ReclaimOutcome.KEPT, detail);
+        }
+    }
+
+    /**
+     * Reclaims one file of the name space if no process holds it (step 4 of the protocol), by the
+     * same checks as an open: the file must be trusted ({@link FileTrust}), be the caller's (or the
+     * caller is root), and nobody may hold it. A corrupt or incompatible control file nobody holds is
+     * removed with its data file. Never throws for a bad file: a file it cannot or may not remove is
+     * {@link ReclaimOutcome#KEPT}, with the reason.
+     *
+     * @param expectedOwner the uid of a {@code Local\} name's user (from the file name), or -1
+     */
+    static Reclaim reclaimIfStale(String path, int expectedOwner) {
         int fd;
         try {
-            fd = Libc.open(path, Libc.O_RDWR | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+            fd = Libc.open(path, Libc.O_RDWR | OPEN_FLAGS, 0);
         } catch (NativeCallException e) {
-            return false; // gone already, or not ours to reclaim
+            if (e.errno() == Errno.ENOENT) {
+                return Reclaim.GONE;
+            }
+            try {
+                FileTrust.Distrust distrust = FileTrust.ofControl(Libc.lstat(path), expectedOwner);
+                if (distrust != null) {
+                    return Reclaim.kept("status=" + distrust.status() + ", " + distrust.detail());
+                }
+            } catch (NativeCallException gone) {
+                return Reclaim.GONE;
+            }
+            return Reclaim.kept("status=not ours, call=open, errno=" + e.errnoName());
         }
         try (Arena arena = Arena.ofConfined()) {
-            if (!Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
-                return false;
-            }
             FileStat stat = Libc.fstat(fd);
+            FileTrust.Distrust distrust = FileTrust.ofControl(stat, expectedOwner);
+            if (distrust != null) {
+                return Reclaim.kept("status=" + distrust.status() + ", " + distrust.detail());
+            }
+            int caller = Libc.geteuid();
+            if (stat.uid() != caller && caller != ROOT) {
+                return Reclaim.kept("status=not ours, owner=" + Integer.toUnsignedString(stat.uid())
+                        + ", reason=only its owner (or root) removes it");
+            }
+            if (!lease(fd).tryExclusive()) {
+                return Reclaim.LIVE;
+            }
+            stat = Libc.fstat(fd);
             if (stat.links() == 0) {
-                return false;
+                return Reclaim.GONE;
             }
-            if (path.endsWith(NameSpace.CONTROL_SUFFIX) && stat.size() >= HEADER_LENGTH) {
-                return destroyLocked(fd, path, map(fd, HEADER_LENGTH, false, arena));
+            if (!path.endsWith(NameSpace.CONTROL_SUFFIX)) {
+                unlinkQuietly(path); // a temporary file of an older version, whose creator died before naming it
+                return Reclaim.RECLAIMED;
             }
-            unlinkQuietly(path);
-            return true;
+            ObjectHeader header;
+            try {
+                header = ObjectHeader.parse(map(fd, stat.size(), false, arena), path);
+            } catch (CorruptObjectException corrupt) {
+                header = null; // removed whole below, data file included
+            }
+            if (header != null && header.ready() && (distrust = FileTrust.ofLinks(stat)) != null) {
+                return Reclaim.kept("status=" + distrust.status() + ", " + distrust.detail());
+            }
+            return destroyLocked(fd, path, header, stat.uid()) ? Reclaim.RECLAIMED
+                    : Reclaim.kept("status=not ours, owner=" + Integer.toUnsignedString(stat.uid())
+                    + ", reason=the sticky directory lets only its owner remove it");
         } catch (NativeCallException e) {
-            return false;
+            return Reclaim.kept("status=unreadable, call=" + e.call() + ", errno=" + e.errnoName());
+        } catch (RuntimeException e) {
+            return Reclaim.kept("status=unreadable, cause=" + e);
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    /**
+     * What a look at one control file found, without joining the object.
+     *
+     * @param stat     the control file's status, from its open descriptor
+     * @param header   the checked header, or null if {@code distrust} or {@code corrupt} says why not
+     * @param distrust why the file is not trusted, or null
+     * @param corrupt  why the header is not valid, or null
+     * @param file     the control file mapped read-only (empty if it was not trusted)
+     * @param fd       the open descriptor (read-only), for lock tests while looking
+     */
+    public record Look(FileStat stat, @Nullable ObjectHeader header, FileTrust.@Nullable Distrust distrust,
+                       @Nullable CorruptObjectException corrupt, MemorySegment file, int fd) {
+    }
+
+    /**
+     * Looks at a control file the way an open would check it (same descriptor checks, same header
+     * parser) but read-only and without taking any lock, so looking never keeps an object alive nor
+     * reclaims it. For the tool.
+     *
+     * @param expectedOwner the uid of a {@code Local\} name's user, or -1
+     * @return what {@code reader} returns; {@code look} is valid only inside it
+     * @throws NativeCallException if the file cannot be opened
+     */
+    public static <T> T look(String path, int expectedOwner, java.util.function.Function<Look, T> reader)
+            throws NativeCallException {
+        int fd = Libc.open(path, Libc.O_RDONLY | OPEN_FLAGS, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            FileStat stat = Libc.fstat(fd);
+            FileTrust.Distrust distrust = FileTrust.ofControl(stat, expectedOwner);
+            if (!stat.isRegularFile()) {
+                return reader.apply(new Look(stat, null, distrust, null, MemorySegment.NULL, fd));
+            }
+            // an untrusted file is still parsed, read-only, so the tool can show what it claims to be
+            MemorySegment file = map(fd, stat.size(), false, arena);
+            try {
+                ObjectHeader header = ObjectHeader.parse(file, path);
+                if (distrust == null && header.ready()) {
+                    distrust = FileTrust.ofLinks(stat);
+                }
+                return reader.apply(new Look(stat, header, distrust, null, file, fd));
+            } catch (CorruptObjectException corrupt) {
+                return reader.apply(new Look(stat, null, distrust, corrupt, file, fd));
+            }
         } finally {
             Libc.close(fd);
         }
@@ -375,21 +544,26 @@ public final class ControlFile implements AutoCloseable {
 
     /**
      * Removes the object's files; the caller holds the exclusive lock. A paging-file mapping loses its
-     * data file; a file-backed one is flushed to its file first (by path: its holders are gone).
+     * data file (only if it belongs to the control file's owner); a file-backed one is flushed to its
+     * file first, by path since its holders are gone, and only if that file passes
+     * {@link FileTrust#ofBacking}. A corrupt header ({@code header == null}) is trusted for nothing:
+     * the control file and the data file its name implies go, no other file is touched.
      *
+     * @param owner the control file's owner
      * @return false if the control file is still there because this process may not remove it
      *         ({@code /dev/shm} is sticky: only the owner removes an object's files), true otherwise
      */
-    private static boolean destroyLocked(int fd, String path, MemorySegment header) throws NativeCallException {
+    private static boolean destroyLocked(int fd, String path, @Nullable ObjectHeader header, int owner)
+            throws NativeCallException {
         if (Libc.fstat(fd).links() == 0) {
             return true; // another destroyer finished first
         }
-        if (isCompatible(header) && getInt(header, KIND_OFFSET) == ObjectKind.FILE_MAPPING.tag()) {
-            if ((getInt(header, FLAGS_OFFSET) & FLAG_FILE_BACKED) != 0) {
-                syncBackingFile(header);
-            } else {
-                unlinkQuietly(NameSpace.dataPathOf(path));
+        if (header != null && header.fileBacked()) {
+            if (header.ready()) {
+                syncBackingFile(header, owner);
             }
+        } else if (path.endsWith(NameSpace.CONTROL_SUFFIX)) {
+            unlinkIfOwnedBy(NameSpace.dataPathOf(path), owner);
         }
         try {
             Libc.unlink(path);
@@ -399,16 +573,14 @@ public final class ControlFile implements AutoCloseable {
         }
     }
 
-    /** Removes the files of an object whose header can no longer be read, from what it said before. */
-    private static boolean destroyKnown(String path, int kindTag, int flags) {
-        if (kindTag == ObjectKind.FILE_MAPPING.tag() && (flags & FLAG_FILE_BACKED) == 0) {
-            unlinkQuietly(NameSpace.dataPathOf(path));
-        }
+    /** Unlinks a data file next to a control file if it belongs to the same user: never another's file. */
+    private static void unlinkIfOwnedBy(String path, int owner) {
         try {
-            Libc.unlink(path);
-            return true;
-        } catch (NativeCallException e) {
-            return e.errno() != Errno.EPERM && e.errno() != Errno.EACCES;
+            if (Libc.lstat(path).uid() == owner) {
+                Libc.unlink(path);
+            }
+        } catch (NativeCallException ignored) {
+            // gone already, or not ours to remove
         }
     }
 
@@ -427,14 +599,12 @@ public final class ControlFile implements AutoCloseable {
                 + ", reason=its files belong to another user, who removes them on the next open or reclaim");
     }
 
-    private static void syncBackingFile(MemorySegment header) {
-        String backing = readString(header, PATH_LENGTH_OFFSET, PATH_OFFSET);
+    private static void syncBackingFile(ObjectHeader header, int owner) {
         try {
-            int backingFd = Libc.open(backing, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+            int backingFd = Libc.open(header.backingPath(), Libc.O_RDONLY | OPEN_FLAGS, 0);
             try {
                 FileStat stat = Libc.fstat(backingFd);
-                if (stat.device() == getLong(header, BACKING_DEVICE_OFFSET)
-                        && stat.inode() == getLong(header, BACKING_INODE_OFFSET)) {
+                if (FileTrust.ofBacking(stat, owner, header.backingDevice(), header.backingInode()) == null) {
                     Libc.fsync(backingFd);
                 }
             } finally {
@@ -459,8 +629,8 @@ public final class ControlFile implements AutoCloseable {
             if (!writable) {
                 return false; // cannot take the exclusive lock: the next writable holder or sweep destroys it
             }
-            Libc.ofdTryLock(fd, Libc.F_UNLCK, LIVENESS_START, LIVENESS_LENGTH);
-            if (!Libc.ofdTryLock(fd, Libc.F_WRLCK, LIVENESS_START, LIVENESS_LENGTH)) {
+            lease(fd).drop();
+            if (!lease(fd).tryExclusive()) {
                 return false;
             }
             FileStat stat = Libc.fstat(fd);
@@ -468,12 +638,7 @@ public final class ControlFile implements AutoCloseable {
                 return false;
             }
             lastHolderAction.run();
-            if (stat.size() < HEADER_LENGTH) {
-                // truncated under us by another process: reading the header now would fault, so go by
-                // what it said when this handle checked it
-                return destroyKnown(path, kindTag, headerFlags);
-            }
-            return destroyLocked(fd, path, segment);
+            return destroyLocked(fd, path, header, ownerUid);
         } catch (NativeCallException e) {
             throw failure("cannot close object", name, path, e);
         } finally {
@@ -524,12 +689,17 @@ public final class ControlFile implements AutoCloseable {
         }
     }
 
-    /** {@return which file this is (device and inode): the object's identity within this machine} */
-    public FileStat stat() {
+    /**
+     * {@return a second open file description (read-write) of this very control file} For locks that
+     * must live on a description of their own. It is opened through {@code /proc/self/fd}, so it is
+     * the file this handle checked even if the name now names another one (the owner of a
+     * {@code Global\} object may replace its files at any time).
+     */
+    public int reopen() {
         try {
-            return Libc.fstat(fd);
+            return Libc.open("/proc/self/fd/" + fd, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
         } catch (NativeCallException e) {
-            throw failure("cannot stat control file", name, path, e);
+            throw failure("cannot reopen control file", name, path, e);
         }
     }
 
@@ -559,6 +729,7 @@ public final class ControlFile implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try {
             long size = HEADER_LENGTH + spec.regionLength();
+            Libc.fchmod(fd, 0600); // O_TMPFILE applies the umask: set the mode on the descriptor
             Libc.ftruncate(fd, size);
             Libc.fallocate(fd, 0, size);
             MemorySegment segment = map(fd, size, true, arena);
@@ -567,7 +738,8 @@ public final class ControlFile implements AutoCloseable {
             putInt(segment, KIND_OFFSET, spec.kind().tag());
             putInt(segment, STATE_OFFSET, STATE_READY);
             putInt(segment, FLAGS_OFFSET, spec.flags());
-            return new ControlFile(name, ns.directory() + "/(anonymous)", fd, true, true, arena, segment);
+            return new ControlFile(name, ns.directory() + "/(anonymous)", fd, true, true, Libc.fstat(fd).uid(), arena,
+                    segment, null);
         } catch (NativeCallException e) {
             arena.close();
             Libc.close(fd);
@@ -581,6 +753,11 @@ public final class ControlFile implements AutoCloseable {
 
     public ObjectName name() {
         return name;
+    }
+
+    /** {@return the control file's descriptor} on which this handle's leases are taken (they end with it) */
+    public int descriptor() {
+        return fd;
     }
 
     public String path() {
@@ -597,24 +774,41 @@ public final class ControlFile implements AutoCloseable {
         return segment.asSlice(HEADER_LENGTH);
     }
 
+    /** {@return the uid that owns the control file: whoever made the object} */
+    public int ownerUid() {
+        return ownerUid;
+    }
+
+    /**
+     * {@return the header as checked when this process attached} A process that shares the object
+     * (and may write its control file) cannot change what this handle was checked to use.
+     */
+    private ObjectHeader header() {
+        ObjectHeader checked = header;
+        if (checked == null) {
+            throw new IllegalStateException("no checked header: path=" + path + " (unnamed, or still initializing)");
+        }
+        return checked;
+    }
+
     public long dataSize() {
-        return getLong(segment, DATA_SIZE_OFFSET);
+        return header().dataSize();
     }
 
     public int flags() {
-        return getInt(segment, FLAGS_OFFSET);
+        return header().flags();
     }
 
     public long backingDevice() {
-        return getLong(segment, BACKING_DEVICE_OFFSET);
+        return header().backingDevice();
     }
 
     public long backingInode() {
-        return getLong(segment, BACKING_INODE_OFFSET);
+        return header().backingInode();
     }
 
     public String backingPath() {
-        return readString(segment, PATH_LENGTH_OFFSET, PATH_OFFSET);
+        return header().backingPath();
     }
 
     /** Records the data size; only during {@link Initializer#initialize}. */
@@ -629,7 +823,15 @@ public final class ControlFile implements AutoCloseable {
         writeString(segment, PATH_LENGTH_OFFSET, PATH_OFFSET, PATH_CAPACITY, backingPath);
     }
 
-    private static MemorySegment map(int fd, long size, boolean writable, Arena arena) throws NativeCallException {
+    /**
+     * Maps a control file: at most {@link #MAX_MAPPED} bytes (a larger file is checked against what a
+     * creator makes, not mapped whole), and an empty file as an empty segment.
+     */
+    private static MemorySegment map(int fd, long fileSize, boolean writable, Arena arena) throws NativeCallException {
+        if (fileSize <= 0) {
+            return MemorySegment.NULL;
+        }
+        long size = Math.min(fileSize, MAX_MAPPED);
         long address = Libc.mmap(size, writable ? Libc.PROT_READ | Libc.PROT_WRITE : Libc.PROT_READ,
                 Libc.MAP_SHARED, fd, 0);
         return Libc.segment(address, size, arena, () -> {
@@ -641,12 +843,6 @@ public final class ControlFile implements AutoCloseable {
         });
     }
 
-    private static String readString(MemorySegment segment, long lengthOffset, long offset) {
-        int length = getInt(segment, lengthOffset);
-        byte[] bytes = segment.asSlice(offset, length).toArray(ValueLayout.JAVA_BYTE);
-        return new String(bytes, StandardCharsets.UTF_8);
-    }
-
     private static void writeString(MemorySegment segment, long lengthOffset, long offset, int capacity,
                                     String value) {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
@@ -656,6 +852,11 @@ public final class ControlFile implements AutoCloseable {
         }
         MemorySegment.copy(bytes, 0, segment, ValueLayout.JAVA_BYTE, offset, bytes.length);
         putInt(segment, lengthOffset, bytes.length);
+    }
+
+    /** {@return the object's lease as descriptor {@code fd} holds it} */
+    private static ObjectLease lease(int fd) {
+        return new ObjectLease(fd, LIVENESS_OFFSET);
     }
 
     static void unlinkQuietly(String path) {
@@ -677,8 +878,9 @@ public final class ControlFile implements AutoCloseable {
         return switch (e.errno()) {
             case Errno.EACCES, Errno.EPERM, Errno.EROFS -> new AccessDeniedException(message);
             case Errno.ENOSPC, Errno.ENOMEM -> new OutOfSpaceException(message);
-            case Errno.ELOOP -> new SharedMemoryException(what + ": name=" + quoted(name) + ", path=" + path
-                    + ", reason=symbolic link in the name space");
+            case Errno.ELOOP -> new AccessDeniedException(what + ": name=" + quoted(name) + ", path=" + path
+                    + ", status=not a regular file, type=symbolic link");
+            case Errno.EISDIR, Errno.ENXIO -> new AccessDeniedException(message + ", status=not a regular file");
             default -> new SharedMemoryException(message, e);
         };
     }

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -80,13 +82,22 @@ public final class NameSpace {
         return ns != null ? ns : create();
     }
 
+    /**
+     * {@return a name space in another directory, for this user} For tests that plant files which
+     * must never appear in the shared {@code /dev/shm} (a FIFO there would block any other program
+     * that opens it without {@code O_NONBLOCK}); it reclaims nothing when created.
+     */
+    static NameSpace at(String directory) {
+        return new NameSpace(directory, Libc.geteuid());
+    }
+
     private static NameSpace create() {
         NativeAccess.check();
         String dir = System.getProperty("shmflux.dir", "/dev/shm");
         if (!Files.isDirectory(Path.of(dir))) {
             throw new SharedMemoryException("name-space directory missing: path=" + dir);
         }
-        return new NameSpace(dir, Libc.getuid());
+        return new NameSpace(dir, Libc.geteuid());
     }
 
     /** {@return the scope part of this user's {@code Local\} file names, such as {@code L1000}} */
@@ -97,10 +108,45 @@ public final class NameSpace {
     /**
      * Reclaims one object if no process holds it, by the lifetime protocol (see {@link ControlFile}).
      *
-     * @return true if it was stale and is gone
+     * @return what became of it: reclaimed, live, gone, or kept (with the reason)
      */
-    public boolean reclaimIfStale(ObjectName name) {
-        return ControlFile.reclaimIfStale(controlPath(name));
+    public ControlFile.Reclaim reclaimIfStale(ObjectName name) {
+        return ControlFile.reclaimIfStale(controlPath(name), expectedOwner(name));
+    }
+
+    /** {@return the effective uid of this process: its {@code Local\} names are {@code L<uid>}} */
+    public int uid() {
+        return uid;
+    }
+
+    /**
+     * {@return who must own the files of {@code name}} This user for a {@code Local\} name (a file of
+     * anyone else under it is squatted), -1 (anyone) for a {@code Global\} one.
+     */
+    public int expectedOwner(ObjectName name) {
+        return name.scope() == ObjectName.Scope.LOCAL ? uid : -1;
+    }
+
+    /**
+     * {@return who must own a file with this name in the directory} The uid of {@code shmflux.L<uid>.*},
+     * -1 (anyone) for {@code shmflux.G.*} and temporary files, -2 for a name shmflux never makes.
+     */
+    public static int expectedOwnerOfFile(String fileName) {
+        if (fileName.startsWith(PREFIX + "G.") || fileName.startsWith(TEMP_PREFIX)) {
+            return -1;
+        }
+        if (!fileName.startsWith(PREFIX + "L")) {
+            return -2;
+        }
+        int end = fileName.indexOf('.', PREFIX.length() + 1);
+        if (end <= PREFIX.length() + 1) {
+            return -2;
+        }
+        try {
+            return Integer.parseUnsignedInt(fileName.substring(PREFIX.length() + 1, end));
+        } catch (NumberFormatException e) {
+            return -2;
+        }
     }
 
     public String directory() {
@@ -136,25 +182,37 @@ public final class NameSpace {
      * built by a creator that died. An object is stale exactly when no open file description holds a
      * lock on its control file: the kernel drops a process's locks when it dies, so a live holder,
      * however old, always keeps its object, and a reused pid cannot make a dead one look alive.
-     * Objects this user may not write are skipped.
+     * Corrupt or incompatible objects nobody holds go with both their files. Objects this user may not
+     * remove, and files it does not trust (another user's file under a {@code Local\} name, a link, a
+     * FIFO, a directory), are skipped, never retried in a loop; a bad file never stops the sweep.
      *
      * @return how many objects were reclaimed
      */
     public int reclaimStale() {
-        int reclaimed = 0;
+        return (int) sweep().values().stream()
+                .filter(r -> r.outcome() == ControlFile.ReclaimOutcome.RECLAIMED).count();
+    }
+
+    /**
+     * {@return what {@link #reclaimStale()} did with each control file and old temporary file} For the
+     * tool, which reports the files it kept and why.
+     */
+    public Map<Path, ControlFile.Reclaim> sweep() {
+        Map<Path, ControlFile.Reclaim> outcomes = new LinkedHashMap<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(Path.of(directory), PREFIX + "*")) {
             for (Path file : files) {
                 String fileName = file.getFileName().toString();
-                if (fileName.endsWith(CONTROL_SUFFIX)) {
-                    reclaimed += ControlFile.reclaimIfStale(file.toString()) ? 1 : 0;
-                } else if (fileName.startsWith(TEMP_PREFIX) && isOlderThan(file, TEMP_GRACE)) {
-                    reclaimed += ControlFile.reclaimIfStale(file.toString()) ? 1 : 0;
+                int owner = expectedOwnerOfFile(fileName);
+                boolean control = fileName.endsWith(CONTROL_SUFFIX);
+                boolean oldTemp = fileName.startsWith(TEMP_PREFIX) && isOlderThan(file, TEMP_GRACE);
+                if (owner != -2 && (control || oldTemp)) {
+                    outcomes.put(file, ControlFile.reclaimIfStale(file.toString(), owner));
                 }
             }
-        } catch (IOException e) {
+        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
             throw new SharedMemoryException("cannot list name space: path=" + directory + ", cause=" + e, e);
         }
-        return reclaimed;
+        return outcomes;
     }
 
     private static boolean isOlderThan(Path file, Duration age) {

@@ -102,8 +102,9 @@ public final class ChangeLog {
     public ChangeLog(ControlFile control) {
         this.control = control;
         this.region = control.region();
+        // checked at open; again here, as this handle may start publishing long after (a co-holder may write it)
+        checkRegion(region, control.path());
         this.notifyWord = region.asSlice(NOTIFY_OFFSET, 4);
-        checkRegion(region, region.byteSize(), control.name().toString());
         this.ring = new ChangeRing(region);
         this.capacity = ring.capacity();
         this.ringOffset = ring.ringOffset();

@@ -1,6 +1,8 @@
 package io.shmflux.internal.protocol;
 
-import io.shmflux.SharedMemoryException;
+import io.shmflux.internal.liveness.Lease;
+import io.shmflux.internal.liveness.LeaseState;
+import io.shmflux.internal.liveness.LeaseTable;
 import io.shmflux.internal.namespace.ControlFile;
 
 import java.lang.foreign.MemorySegment;
@@ -10,46 +12,53 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.HOLDER_TABLE_OFFSET
 import static io.shmflux.internal.layout.ChangeLogDescriptor.LONG;
 
 /**
- * A handle's slot in the holder table. The slot is owned through an exclusive OFD lock on control
- * byte {@code HOLDER_LOCK_BASE + slot}: the kernel drops it when the handle closes or its process
- * dies, so "is the owner of slot s alive?" is one {@code F_OFD_GETLK}, immune to pid reuse. The pid
- * in the table is for people (diagnostics), never for decisions.
+ * A handle's slot in the holder table: a {@link Lease} of the table of writer slots (lock bytes
+ * {@code HOLDER_LOCK_BASE + slot} of the control file, taken on the handle's own descriptor, no
+ * generations), so "is the owner of slot s alive?" is one probe, immune to pid reuse. The pid in the
+ * table is for people (diagnostics), never for decisions. Only handles that may publish hold one.
  */
 final class HolderSlot {
 
-    private final ControlFile control;
     private final MemorySegment region;
-    private final int slot;
+    private final LeaseTable table;
+    private final Lease lease;
 
-    private HolderSlot(ControlFile control, MemorySegment region, int slot) {
-        this.control = control;
+    private HolderSlot(MemorySegment region, LeaseTable table, Lease lease) {
         this.region = region;
-        this.slot = slot;
+        this.table = table;
+        this.lease = lease;
     }
 
     /** Claims the first free slot. */
     static HolderSlot claim(ControlFile control, MemorySegment region, int slots) {
-        for (int slot = 0; slot < slots; slot++) {
-            if (control.tryLockByte(HOLDER_LOCK_BASE + slot)) {
-                LONG.setRelease(region, HOLDER_TABLE_OFFSET + 8L * slot, ProcessHandle.current().pid());
-                return new HolderSlot(control, region, slot);
-            }
-        }
-        throw new SharedMemoryException("too many writers: object=" + control.name() + ", holderSlots=" + slots
-                + ", reason=every slot is held by a live handle");
+        LeaseTable table = new LeaseTable(control.descriptor(), HOLDER_LOCK_BASE, slots, null, "writer slots",
+                control.name().toString());
+        Lease lease = table.claim();
+        LONG.setRelease(region, HOLDER_TABLE_OFFSET + 8L * lease.slot(), ProcessHandle.current().pid());
+        return new HolderSlot(region, table, lease);
     }
 
     int index() {
-        return slot;
+        return lease.slot();
+    }
+
+    /** {@return the token the writer lock word holds while this handle owns it} */
+    int token() {
+        return lease.token();
+    }
+
+    /** {@return the table of writer slots, as this handle sees it} */
+    LeaseTable table() {
+        return table;
     }
 
     /** {@return true while the handle owning {@code otherSlot} lives} */
     boolean isAlive(int otherSlot) {
-        return otherSlot == slot || control.isByteLockedByOther(HOLDER_LOCK_BASE + otherSlot);
+        return table.probe(otherSlot + 1) == LeaseState.ALIVE;
     }
 
-    /** Clears the diagnostic pid; the lock itself goes with the control file descriptor. */
+    /** Clears the diagnostic pid; the lease itself goes with the control file descriptor. */
     void clear() {
-        LONG.setRelease(region, HOLDER_TABLE_OFFSET + 8L * slot, 0L);
+        LONG.setRelease(region, HOLDER_TABLE_OFFSET + 8L * lease.slot(), 0L);
     }
 }

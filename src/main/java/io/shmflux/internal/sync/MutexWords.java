@@ -2,7 +2,7 @@ package io.shmflux.internal.sync;
 
 import io.shmflux.NotOwnerException;
 import io.shmflux.internal.layout.MutexDescriptor;
-import io.shmflux.internal.linux.Futex;
+import io.shmflux.internal.liveness.RobustLock;
 import io.shmflux.internal.namespace.ControlFile;
 import io.shmflux.internal.namespace.ObjectKind;
 import io.shmflux.sync.WaitResult;
@@ -11,10 +11,10 @@ import org.jspecify.annotations.Nullable;
 import java.lang.foreign.MemorySegment;
 
 import static io.shmflux.internal.layout.MutexDescriptor.LOCK_WORD_OFFSET;
-import static io.shmflux.internal.layout.MutexDescriptor.WAITERS_BIT;
 
 /**
- * The mutex protocol over the words of {@link MutexDescriptor}.
+ * The mutex protocol over the words of {@link MutexDescriptor}: a {@link RobustLock} owned by this
+ * process's {@link OwnerSlot}, with the thread ownership and recursion of Win32 on top.
  *
  * <h2>Lock (one attempt, run by {@link Waits})</h2>
  * <ol>
@@ -43,14 +43,12 @@ public final class MutexWords {
 
     private final SyncHandle handle;
     private final OwnerSlot slot;
-    private final MemorySegment region;
-    private final MemorySegment word;
+    private final RobustLock lock;
 
     private MutexWords(SyncHandle handle, OwnerSlot slot) {
         this.handle = handle;
         this.slot = slot;
-        this.region = handle.region();
-        this.word = region.asSlice(LOCK_WORD_OFFSET, 4);
+        this.lock = new RobustLock(handle.region(), LOCK_WORD_OFFSET, slot.table());
     }
 
     /**
@@ -116,17 +114,14 @@ public final class MutexWords {
             return;
         }
         slot.owner.set(null);
-        int old = Words.getAndSet(region, LOCK_WORD_OFFSET, 0);
-        if ((old & WAITERS_BIT) != 0) {
-            Futex.wake(word, 1);
-        }
+        lock.unlock();
     }
 
     private String describeOwner(@Nullable Thread owner) {
         if (owner != null) {
             return "thread " + owner.getName();
         }
-        int w = Words.get(region, LOCK_WORD_OFFSET) & ~WAITERS_BIT;
+        int w = lock.ownerToken();
         return w == 0 ? "none" : "another process (token 0x" + Integer.toHexString(w) + ")";
     }
 
@@ -145,32 +140,20 @@ public final class MutexWords {
                 slot.holds++;
                 return WaitResult.SIGNALED;
             }
-            int w = Words.get(region, LOCK_WORD_OFFSET);
-            while (true) {
-                if (w == 0) {
-                    if (Words.cas(region, LOCK_WORD_OFFSET, 0, slot.token | (slept ? WAITERS_BIT : 0))) {
-                        return owned(me, WaitResult.SIGNALED);
-                    }
-                    w = Words.get(region, LOCK_WORD_OFFSET);
-                    continue;
-                }
-                int ownerToken = w & ~WAITERS_BIT;
-                if (ownerToken == slot.token) {
+            return switch (lock.tryLock(slot.token, slept, true)) {
+                case ACQUIRED -> owned(me, WaitResult.SIGNALED);
+                case TAKEN_OVER -> owned(me, WaitResult.ABANDONED);
+                case HELD -> null;
+                case OWN_TOKEN -> {
+                    // another thread of this process owns it; if that thread has died, take over
                     Thread owner = slot.owner.get();
                     if (owner != null && !owner.isAlive() && slot.owner.compareAndSet(owner, me)) {
                         slot.holds = 1;
-                        return WaitResult.ABANDONED;
+                        yield WaitResult.ABANDONED;
                     }
-                    return null;
+                    yield null;
                 }
-                if (slot.isAlive(region, ownerToken)) {
-                    return null;
-                }
-                if (Words.cas(region, LOCK_WORD_OFFSET, w, slot.token | (w & WAITERS_BIT))) {
-                    return owned(me, WaitResult.ABANDONED);
-                }
-                w = Words.get(region, LOCK_WORD_OFFSET);
-            }
+            };
         }
 
         private WaitResult owned(Thread me, WaitResult result) {
@@ -181,20 +164,17 @@ public final class MutexWords {
 
         @Override
         public long arm() {
-            int w = Words.get(region, LOCK_WORD_OFFSET);
-            if (w == 0) {
-                return RETRY;
-            }
-            if ((w & WAITERS_BIT) == 0 && !Words.cas(region, LOCK_WORD_OFFSET, w, w | WAITERS_BIT)) {
+            int armed = lock.arm();
+            if (armed == 0) {
                 return RETRY;
             }
             slept = true;
-            return w | WAITERS_BIT;
+            return armed;
         }
 
         @Override
         public MemorySegment word() {
-            return word;
+            return lock.word();
         }
 
         @Override
@@ -203,16 +183,7 @@ public final class MutexWords {
 
         @Override
         public void leave() {
-            while (true) {
-                int w = Words.get(region, LOCK_WORD_OFFSET);
-                if (w == 0) {
-                    Futex.wake(word, 1);
-                    return;
-                }
-                if ((w & WAITERS_BIT) != 0 || Words.cas(region, LOCK_WORD_OFFSET, w, w | WAITERS_BIT)) {
-                    return;
-                }
-            }
+            lock.passOn();
         }
     }
 }

@@ -1,9 +1,10 @@
 package io.shmflux.internal.sync;
 
-import io.shmflux.SharedMemoryException;
 import io.shmflux.internal.layout.MutexDescriptor;
+import io.shmflux.internal.liveness.Lease;
+import io.shmflux.internal.liveness.LeaseState;
+import io.shmflux.internal.liveness.LeaseTable;
 import io.shmflux.internal.linux.Libc;
-import io.shmflux.internal.linux.NativeCallException;
 import io.shmflux.internal.namespace.ControlFile;
 import io.shmflux.internal.namespace.ObjectName;
 import org.jspecify.annotations.Nullable;
@@ -21,9 +22,10 @@ import static io.shmflux.internal.layout.MutexDescriptor.OWNER_LOCK_BASE;
  * thread owns it and how often it locked it. A mutex is owned by a thread, not a handle, as in
  * Win32: a thread may lock through one handle and unlock through another.
  *
- * <p>The slot's OFD lock is held on a descriptor of its own, opened on the control file while a
- * handle holds the object (so the path names the same file). It is dropped when the process's last
- * handle to the mutex closes, or when the process dies.
+ * <p>The slot is a {@link Lease} of the table of owner slots (generations in the mutex region); its
+ * OFD lock is held on a descriptor of its own, a second open file description of the
+ * very file the handle checked ({@link ControlFile#reopen()}), never the file a path names now. It
+ * is dropped when the process's last handle to the mutex closes, or when the process dies.
  */
 final class OwnerSlot {
 
@@ -31,6 +33,7 @@ final class OwnerSlot {
 
     private final String path;
     private final int fd;
+    private final LeaseTable table;
     final int slot;
     final int token;
     private int references;
@@ -38,11 +41,12 @@ final class OwnerSlot {
     /** Recursion count; written only by the owning thread. */
     int holds;
 
-    private OwnerSlot(String path, int fd, int slot, int token) {
+    private OwnerSlot(String path, int fd, LeaseTable table, Lease lease) {
         this.path = path;
         this.fd = fd;
-        this.slot = slot;
-        this.token = token;
+        this.table = table;
+        this.slot = lease.slot();
+        this.token = lease.token();
     }
 
     /** {@return this process's slot in the mutex of {@code control}}, claimed on first use. */
@@ -67,55 +71,31 @@ final class OwnerSlot {
     }
 
     private static OwnerSlot claim(ControlFile control) {
-        int fd;
+        int fd = control.reopen();
         try {
-            fd = Libc.open(control.path(), Libc.O_RDWR | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
-        } catch (NativeCallException e) {
-            throw ControlFile.failure("cannot open mutex owner slots", control.name(), control.path(), e);
-        }
-        try {
-            for (int slot = 0; slot < MutexDescriptor.SLOTS; slot++) {
-                if (Libc.ofdTryLock(fd, Libc.F_WRLCK, OWNER_LOCK_BASE + slot, 1)) {
-                    MemorySegment region = control.region();
-                    long offset = MutexDescriptor.slotGenerationOffset(slot);
-                    int next;
-                    while (true) {
-                        int generation = Words.get(region, offset);
-                        next = (generation + 1) & MutexDescriptor.GENERATION_MASK;
-                        if (next == 0) {
-                            next = 1;
-                        }
-                        if (Words.cas(region, offset, generation, next)) {
-                            break;
-                        }
-                    }
-                    return new OwnerSlot(control.path(), fd, slot, MutexDescriptor.token(slot, next));
-                }
-            }
-        } catch (NativeCallException e) {
+            LeaseTable table = owners(control, fd);
+            return new OwnerSlot(control.path(), fd, table, table.claim());
+        } catch (RuntimeException e) {
             Libc.close(fd);
-            throw ControlFile.failure("cannot claim mutex owner slot", control.name(), control.path(), e);
+            throw e;
         }
-        Libc.close(fd);
-        throw new SharedMemoryException("too many processes hold the mutex: name="
-                + ObjectName.quote(control.name().text()) + ", slots=" + MutexDescriptor.SLOTS);
     }
 
-    /**
-     * {@return true if the process that holds {@code ownerToken} is alive}: its slot's lock is held
-     * and the slot's generation is still the token's.
-     */
-    boolean isAlive(MemorySegment region, int ownerToken) {
-        int ownerSlot = MutexDescriptor.slotOf(ownerToken);
-        if (Words.get(region, MutexDescriptor.slotGenerationOffset(ownerSlot))
-                != MutexDescriptor.generationOf(ownerToken)) {
-            return false;
-        }
-        try {
-            return !Libc.ofdCouldLock(fd, Libc.F_WRLCK, OWNER_LOCK_BASE + ownerSlot, 1);
-        } catch (NativeCallException e) {
-            throw new SharedMemoryException("cannot test mutex owner: path=" + path + ", call=" + e.call()
-                    + ", errno=" + e.errnoName(), e);
-        }
+    /** {@return the table of owner slots} as seen through {@code fd} */
+    private static LeaseTable owners(ControlFile control, int fd) {
+        MemorySegment generations = control.region().asSlice(MutexDescriptor.SLOT_GENERATIONS_OFFSET,
+                4L * MutexDescriptor.SLOTS);
+        return new LeaseTable(fd, OWNER_LOCK_BASE, MutexDescriptor.SLOTS, generations, "mutex owner slots",
+                ObjectName.quote(control.name().text()));
+    }
+
+    /** {@return the table of owner slots, whose tokens the lock word holds} */
+    LeaseTable table() {
+        return table;
+    }
+
+    /** {@return true if the process that holds {@code ownerToken} is alive} */
+    boolean isAlive(int ownerToken) {
+        return table.probe(ownerToken) == LeaseState.ALIVE;
     }
 }

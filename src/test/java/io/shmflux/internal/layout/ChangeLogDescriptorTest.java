@@ -97,29 +97,35 @@ class ChangeLogDescriptorTest {
     }
 
     @Test
-    void aChangeLogWithOutOfRangeCreatorFieldsIsRefusedWithItsFieldNamed() {
-        long bytes = regionLength(8, HOLDER_SLOTS, SUBSCRIBER_SLOTS);
+    void checkRegionRefusesARingOrHolderTableTheRegionCannotHoldAndOutOfRangeCreatorFields() {
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            long bytes = regionLength(2, HOLDER_SLOTS, SUBSCRIBER_SLOTS);
             java.lang.foreign.MemorySegment region = arena.allocate(bytes, 64);
-            INT.set(region, RING_CAPACITY_OFFSET, 8);
+            INT.set(region, RING_CAPACITY_OFFSET, 2);
             INT.set(region, HOLDER_SLOTS_OFFSET, HOLDER_SLOTS);
             INT.set(region, SUBSCRIBER_SLOTS_OFFSET, SUBSCRIBER_SLOTS);
-            LONG.set(region, PUBLISH_TIMEOUT_OFFSET, 1_000_000L);
-            checkRegion(region, bytes, "x");
-            assertCorrupt(() -> checkRegion(region, bytes - 1, "x"), "field=ringCapacity, value=8");
-            INT.set(region, RING_CAPACITY_OFFSET, 1000);
-            assertCorrupt(() -> checkRegion(region, bytes, "x"), "field=ringCapacity, value=1000");
-            INT.set(region, RING_CAPACITY_OFFSET, 8);
+            LONG.set(region, PUBLISH_TIMEOUT_OFFSET, MIN_PUBLISH_TIMEOUT_NANOS);
+            checkRegion(region, "p");
+            INT.set(region, RING_CAPACITY_OFFSET, 4);
+            assertTrue(message(region).startsWith("corrupt object: field=changeLog.regionLength, value=" + bytes
+                    + ", expected=at least " + regionLength(4, HOLDER_SLOTS, SUBSCRIBER_SLOTS)), message(region));
+            INT.set(region, RING_CAPACITY_OFFSET, 3);
+            assertTrue(message(region).startsWith("corrupt object: field=changeLog.ringCapacity, value=3"), message(region));
+            INT.set(region, RING_CAPACITY_OFFSET, 2);
+            INT.set(region, HOLDER_SLOTS_OFFSET, 0);
+            assertTrue(message(region).startsWith("corrupt object: field=changeLog.holderSlots, value=0, expected=1 to "
+                    + HOLDER_SLOTS), message(region));
+            INT.set(region, HOLDER_SLOTS_OFFSET, HOLDER_SLOTS);
             INT.set(region, SUBSCRIBER_SLOTS_OFFSET, -1);
-            assertCorrupt(() -> checkRegion(region, bytes, "x"), "field=subscriberSlots, value=-1");
+            assertTrue(message(region).startsWith("corrupt object: field=changeLog.subscriberSlots, value=-1, expected="
+                    + SUBSCRIBER_SLOTS), message(region));
             INT.set(region, SUBSCRIBER_SLOTS_OFFSET, SUBSCRIBER_SLOTS);
             LONG.set(region, PUBLISH_TIMEOUT_OFFSET, 0L);
-            assertCorrupt(() -> checkRegion(region, bytes, "x"), "field=publishTimeout, value=0");
+            assertTrue(message(region).startsWith("corrupt object: field=changeLog.publishTimeout, value=0"), message(region));
         }
     }
 
-    private static void assertCorrupt(org.junit.jupiter.api.function.Executable check, String detail) {
-        io.shmflux.SharedMemoryException e = assertThrows(io.shmflux.SharedMemoryException.class, check);
-        assertEquals("corrupt change log: object=x, " + detail, e.getMessage());
+    private static String message(java.lang.foreign.MemorySegment region) {
+        return assertThrows(io.shmflux.CorruptObjectException.class, () -> checkRegion(region, "p")).getMessage();
     }
 }

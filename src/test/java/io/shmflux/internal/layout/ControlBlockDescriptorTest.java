@@ -1,5 +1,6 @@
 package io.shmflux.internal.layout;
 
+import io.shmflux.CorruptObjectException;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -21,6 +22,7 @@ import static io.shmflux.internal.layout.ControlBlockDescriptor.*;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -132,18 +134,45 @@ class ControlBlockDescriptorTest {
     }
 
     @Test
-    void aHeaderIsCompatibleOnlyWithTheMagicAndThisLayoutVersion() {
+    void checkHeaderAcceptsWhatACreatorWritesAndNamesTheFirstFieldThatBreaksARule() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment header = arena.allocate(HEADER_LENGTH, 8);
-            assertFalse(isCompatible(header), "zeros");
-            putLong(header, MAGIC_OFFSET, MAGIC);
-            putInt(header, LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
-            assertTrue(isCompatible(header));
-            putInt(header, LAYOUT_VERSION_OFFSET, LAYOUT_VERSION + 1);
-            assertFalse(isCompatible(header), "other layout version");
-            putInt(header, LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
-            assertFalse(isCompatible(header.asSlice(0, HEADER_LENGTH - 1)), "too short");
+            MemorySegment file = arena.allocate(HEADER_LENGTH, 8);
+            putLong(file, MAGIC_OFFSET, MAGIC);
+            putInt(file, LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
+            putInt(file, KIND_OFFSET, KIND_FILE_MAPPING);
+            putInt(file, STATE_OFFSET, STATE_READY);
+            putInt(file, FLAGS_OFFSET, FLAG_RESERVE);
+            putLong(file, DATA_SIZE_OFFSET, 4096);
+            putInt(file, NAME_LENGTH_OFFSET, 1);
+            checkHeader(file, "p");
+            assertCorrupt("corrupt object: field=fileSize, value=8191, expected=at least 8192, path=p",
+                    file.asSlice(0, HEADER_LENGTH - 1));
+            putInt(file, LAYOUT_VERSION_OFFSET, LAYOUT_VERSION + 1);
+            assertCorrupt("corrupt object: field=layoutVersion, value=2, expected=1, path=p", file);
+            putInt(file, LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
+            putInt(file, KIND_OFFSET, 5);
+            assertCorrupt("corrupt object: field=kind, value=5, expected=1 to 4, path=p", file);
+            putInt(file, KIND_OFFSET, KIND_MUTEX);
+            assertCorrupt("corrupt object: field=flags, value=0x2, expected=bits of 0x0, path=p", file);
+            putInt(file, KIND_OFFSET, KIND_FILE_MAPPING);
+            putInt(file, NAME_LENGTH_OFFSET, NAME_CAPACITY + 1);
+            assertCorrupt("corrupt object: field=nameLength, value=1025, expected=1 to 1024, path=p", file);
+            putInt(file, NAME_LENGTH_OFFSET, 1);
+            putInt(file, PATH_LENGTH_OFFSET, -5);
+            assertCorrupt("corrupt object: field=pathLength, value=-5, expected=0, path=p", file);
+            putInt(file, FLAGS_OFFSET, FLAG_FILE_BACKED);
+            putInt(file, PATH_LENGTH_OFFSET, 0x7fffffff);
+            assertCorrupt("corrupt object: field=pathLength, value=2147483647, expected=1 to 4096, path=p", file);
+            putInt(file, STATE_OFFSET, STATE_INITIALIZING);
+            checkHeader(file, "p"); // the creator writes the path after the file got its name
+            putLong(file, MAGIC_OFFSET, 0);
+            assertCorrupt("corrupt object: field=magic, value=0x0, expected=0x" + Long.toHexString(MAGIC)
+                    + ", path=p", file);
         }
+    }
+
+    private static void assertCorrupt(String message, MemorySegment file) {
+        assertEquals(message, assertThrows(CorruptObjectException.class, () -> checkHeader(file, "p")).getMessage());
     }
 
     @Test

@@ -1,12 +1,19 @@
 package io.shmflux.internal.namespace;
 
 import io.shmflux.Access;
+import io.shmflux.AccessDeniedException;
+import io.shmflux.CorruptObjectException;
 import io.shmflux.FileMapping;
 import io.shmflux.InvalidNameException;
 import io.shmflux.ObjectNotFoundException;
 import io.shmflux.SharedMemory;
 import io.shmflux.SharedMemoryException;
+import io.shmflux.internal.layout.ChangeLogDescriptor;
 import io.shmflux.internal.layout.ControlBlockDescriptor;
+import io.shmflux.internal.layout.EventDescriptor;
+import io.shmflux.internal.layout.MutexDescriptor;
+import io.shmflux.internal.layout.SemaphoreDescriptor;
+import io.shmflux.internal.protocol.ChangeLog;
 import io.shmflux.internal.linux.Libc;
 import io.shmflux.testing.NoLeftovers;
 import io.shmflux.testing.TestNames;
@@ -181,11 +188,10 @@ class ControlFileTest {
         }
         holdShared(control);
         byte[] before = Files.readAllBytes(control);
-        SharedMemoryException e = assertThrows(SharedMemoryException.class,
+        CorruptObjectException e = assertThrows(CorruptObjectException.class,
                 () -> SharedMemory.open(name.text(), Access.READ));
-        assertTrue(e.getMessage().startsWith("incompatible control block: name=\"" + name.text() + "\""),
-                e.getMessage());
-        assertTrue(e.getMessage().contains("layoutVersion=" + (LAYOUT_VERSION + 1)), e.getMessage());
+        assertEquals("corrupt object: field=layoutVersion, value=" + (LAYOUT_VERSION + 1) + ", expected="
+                + LAYOUT_VERSION + ", path=" + control, e.getMessage());
         assertArrayEquals(before, Files.readAllBytes(control));
     }
 
@@ -193,10 +199,10 @@ class ControlFileTest {
     void aTooShortControlFileIsNotAnObject() throws IOException {
         ObjectName name = ObjectName.parse(TestNames.unique("short"));
         holdShared(plant(Path.of(ns.controlPath(name)), new byte[100]));
-        SharedMemoryException e = assertThrows(SharedMemoryException.class,
+        CorruptObjectException e = assertThrows(CorruptObjectException.class,
                 () -> SharedMemory.open(name.text(), Access.READ));
-        assertTrue(e.getMessage().startsWith("not a shmflux object: name=\"" + name.text() + "\""), e.getMessage());
-        assertTrue(e.getMessage().endsWith("reason=too small"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("corrupt object: field=fileSize, value=100, expected=at least "
+                + HEADER_LENGTH), e.getMessage());
     }
 
     @Test
@@ -210,8 +216,8 @@ class ControlFileTest {
                 () -> SharedMemory.open(name.text(), Access.READ),
                 () -> SharedMemory.create(name.text(), 4096),
                 () -> SharedMemory.createOrOpen(name.text(), 4096))) {
-            SharedMemoryException e = assertThrows(SharedMemoryException.class, call);
-            assertTrue(e.getMessage().endsWith("reason=symbolic link in the name space"), e.getMessage());
+            AccessDeniedException e = assertThrows(AccessDeniedException.class, call);
+            assertTrue(e.getMessage().endsWith("status=not a regular file, owner=0, type=symbolic link"), e.getMessage());
         }
         assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(target));
     }
@@ -231,6 +237,96 @@ class ControlFileTest {
     }
 
     @Test
+    void aFifoOrADirectoryPlantedAsAControlFileIsRefusedAtOnceAndSkippedByReclaim(@TempDir Path dir) throws Exception {
+        // in a private directory: a FIFO in /dev/shm would block other programs that open it blocking
+        NameSpace privateNs = NameSpace.at(dir.toString());
+        for (String type : List.of("fifo", "directory")) {
+            ObjectName name = ObjectName.parse(TestNames.unique(type));
+            Path file = Path.of(privateNs.controlPath(name));
+            Process make = new ProcessBuilder(type.equals("fifo") ? "mkfifo" : "mkdir", file.toString()).start();
+            assertTrue(make.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && make.exitValue() == 0);
+            for (ControlFile.Disposition disposition : ControlFile.Disposition.values()) {
+                for (boolean readOnlyAllowed : new boolean[] {false, true}) {
+                    AccessDeniedException e = assertThrows(AccessDeniedException.class, // and never blocks
+                            () -> ControlFile.acquire(privateNs, name, new ControlFile.Spec(ObjectKind.MUTEX,
+                                    MutexDescriptor.REGION_LENGTH, 0600, 0), disposition, readOnlyAllowed, SHORT,
+                                    created -> { }).close());
+                    assertTrue(e.getMessage().contains("path=" + file + ", status=not a regular file, owner=0, type="
+                            + type), e.getMessage());
+                }
+            }
+            assertEquals(ControlFile.ReclaimOutcome.KEPT,
+                    ControlFile.reclaimIfStale(file.toString(), privateNs.uid()).outcome());
+            assertEquals(1, privateNs.sweep().size(), "the sweep looks at it and keeps it");
+            assertTrue(Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+            assertEquals("not a regular file", ControlFile.look(file.toString(), privateNs.uid(),
+                    look -> look.distrust().status()), "the tool's look does not block either");
+            Files.delete(file);
+        }
+    }
+
+    @Test
+    void filesAreCreatedWithExactlyTheRequestedModeWhateverTheUmask() throws Throwable {
+        java.lang.invoke.MethodHandle umask = java.lang.foreign.Linker.nativeLinker().downcallHandle(
+                java.lang.foreign.Linker.nativeLinker().defaultLookup().find("umask").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
+                        java.lang.foreign.ValueLayout.JAVA_INT));
+        int old = (int) umask.invokeExact(0777); // nothing would be granted by open(2) alone
+        try (FileMapping everyone = SharedMemory.create(TestNames.unique("mode-666"), 4096,
+                io.shmflux.MappingOptions.DEFAULT.withPermissions("rw-rw-rw-"))) {
+            assertEquals("rw-rw-rw-", permissions(everyone.dataPath()));
+            assertEquals("rw-rw-rw-", permissions(Path.of(everyone.dataPath() + NameSpace.CONTROL_SUFFIX)));
+        } finally {
+            int ignored = (int) umask.invokeExact(old);
+        }
+        old = (int) umask.invokeExact(0); // everything would be granted by open(2) alone
+        try (FileMapping owner = SharedMemory.create(TestNames.unique("mode-600"), 4096)) {
+            assertEquals("rw-------", permissions(owner.dataPath()));
+            assertEquals("rw-------", permissions(Path.of(owner.dataPath() + NameSpace.CONTROL_SUFFIX)));
+        } finally {
+            int ignored = (int) umask.invokeExact(old);
+        }
+    }
+
+
+    private static String permissions(Path file) throws IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void aCorruptLeftoverGoesWholeWithTheNextCreateOfItsNameAndAHeldOneFailsOnlyItsOwnName() throws Exception {
+        ObjectName name = ObjectName.parse(TestNames.unique("corrupt-left"));
+        Path control = forge(name, ObjectKind.FILE_MAPPING, STATE_READY, 4096);
+        try (FileChannel channel = FileChannel.open(control, StandardOpenOption.WRITE)) {
+            channel.write(intAt(3), HEADER_LENGTH + ChangeLogDescriptor.RING_CAPACITY_OFFSET); // not a power of two
+        }
+        Path data = plant(Path.of(ns.dataPath(name)), new byte[] {7, 7, 7});
+        int lock = Libc.open(control.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        try {
+            Libc.ofdTryLock(lock, Libc.F_RDLCK, 0, 1); // held: refused, for this name only
+            CorruptObjectException e = assertThrows(CorruptObjectException.class,
+                    () -> SharedMemory.createOrOpen(name.text(), 8192));
+            assertEquals("corrupt object: field=changeLog.ringCapacity, value=3, expected=a power of two from 2 to "
+                    + ChangeLogDescriptor.MAX_RING_CAPACITY + ", path=" + control, e.getMessage());
+            try (FileMapping other = SharedMemory.create(TestNames.unique("unrelated"), 4096)) {
+                assertTrue(other.created());
+            }
+            SharedMemory.reclaimStale(); // a sweep neither fails nor touches it
+            assertTrue(Files.exists(control));
+        } finally {
+            Libc.close(lock);
+        }
+        try (FileMapping fresh = SharedMemory.create(name.text(), 8192)) { // nobody holds it now: it goes whole
+            assertTrue(fresh.created());
+            assertEquals(8192, Files.size(data));
+            assertEquals(0, Files.readAllBytes(data)[0], "a fresh data file, not the leftover's");
+        }
+        assertFalse(Files.exists(control));
+        assertFalse(Files.exists(data));
+    }
+
+    @Test
     void theKindTagsAreStableAndDistinct() {
         assertEquals(1, ObjectKind.FILE_MAPPING.tag());
         assertEquals(2, ObjectKind.MUTEX.tag());
@@ -245,14 +341,18 @@ class ControlFileTest {
     @Test
     void aControlFileCreatedByAcquireCarriesTheHeaderOfItsSpec() {
         ObjectName name = ObjectName.parse("Global\\" + TestNames.unique("header"));
-        try (ControlFile control = ControlFile.acquire(ns, name, new ControlFile.Spec(ObjectKind.SEMAPHORE, 4096,
-                0640, 0), ControlFile.Disposition.CREATE_NEW, false, SHORT, created -> created.initDataSize(77))) {
+        long region = ChangeLog.regionLength(2);
+        try (ControlFile control = ControlFile.acquire(ns, name, new ControlFile.Spec(ObjectKind.FILE_MAPPING, region,
+                0640, 0), ControlFile.Disposition.CREATE_NEW, false, SHORT, created -> {
+                    created.initDataSize(77);
+                    ChangeLog.initialize(created.region(), 2, io.shmflux.MappingOptions.DEFAULT_PUBLISH_TIMEOUT.toNanos());
+                })) {
             var header = control.segment();
-            assertEquals(HEADER_LENGTH + 4096, header.byteSize());
-            assertEquals(4096, control.region().byteSize());
+            assertEquals(HEADER_LENGTH + region, header.byteSize());
+            assertEquals(region, control.region().byteSize());
             assertEquals(MAGIC, getLong(header, MAGIC_OFFSET));
             assertEquals(LAYOUT_VERSION, getInt(header, LAYOUT_VERSION_OFFSET));
-            assertEquals(ObjectKind.SEMAPHORE.tag(), getInt(header, KIND_OFFSET));
+            assertEquals(ObjectKind.FILE_MAPPING.tag(), getInt(header, KIND_OFFSET));
             assertEquals(STATE_READY, getInt(header, STATE_OFFSET));
             assertEquals(77, control.dataSize());
             assertEquals(ProcessHandle.current().pid(), getLong(header, CREATOR_PID_OFFSET));
@@ -267,18 +367,40 @@ class ControlFileTest {
     // ---- helpers -----------------------------------------------------------------------------
 
     private ControlFile acquire(ObjectName name, ControlFile.Disposition disposition, Duration timeout) {
-        return ControlFile.acquire(ns, name, new ControlFile.Spec(ObjectKind.EVENT, 0, 0600, 0), disposition, false,
-                timeout, created -> { });
+        return ControlFile.acquire(ns, name, new ControlFile.Spec(ObjectKind.EVENT, EventDescriptor.REGION_LENGTH, 0600,
+                0), disposition, false, timeout, created -> created.region().set(java.lang.foreign.ValueLayout.JAVA_INT,
+                EventDescriptor.RESET_MODE_OFFSET, EventDescriptor.MODE_MANUAL));
     }
 
     private Path forge(ObjectName name, ObjectKind kind, int state, long dataSize) throws IOException {
         return forge(name, kind, state, dataSize, name.bare());
     }
 
-    /** Writes a control file as a process that died at that point would have left it (no lock held). */
+    /**
+     * Writes a control file as a process that died at that point would have left it (no lock held):
+     * the header, and the region of its kind as the kind's creator initializes it.
+     */
     private Path forge(ObjectName name, ObjectKind kind, int state, long dataSize, String storedName)
             throws IOException {
-        ByteBuffer header = ByteBuffer.allocate((int) HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        long region = switch (kind) {
+            case FILE_MAPPING -> ChangeLog.regionLength(2);
+            case MUTEX -> MutexDescriptor.REGION_LENGTH;
+            case EVENT -> EventDescriptor.REGION_LENGTH;
+            case SEMAPHORE -> SemaphoreDescriptor.REGION_LENGTH;
+        };
+        ByteBuffer header = ByteBuffer.allocate((int) (HEADER_LENGTH + region)).order(ByteOrder.LITTLE_ENDIAN);
+        int base = (int) HEADER_LENGTH;
+        switch (kind) {
+            case FILE_MAPPING -> header.putInt(base + (int) ChangeLogDescriptor.RING_CAPACITY_OFFSET, 2)
+                    .putInt(base + (int) ChangeLogDescriptor.HOLDER_SLOTS_OFFSET, ChangeLogDescriptor.HOLDER_SLOTS)
+                    .putInt(base + (int) ChangeLogDescriptor.SUBSCRIBER_SLOTS_OFFSET, ChangeLogDescriptor.SUBSCRIBER_SLOTS)
+                    .putLong(base + (int) ChangeLogDescriptor.PUBLISH_TIMEOUT_OFFSET,
+                            ChangeLogDescriptor.MIN_PUBLISH_TIMEOUT_NANOS);
+            case EVENT -> header.putInt(base + (int) EventDescriptor.RESET_MODE_OFFSET, EventDescriptor.MODE_MANUAL);
+            case SEMAPHORE -> header.putInt(base + (int) SemaphoreDescriptor.MAXIMUM_OFFSET, 1);
+            case MUTEX -> {
+            }
+        }
         byte[] nameBytes = storedName.getBytes(StandardCharsets.UTF_8);
         header.putLong((int) MAGIC_OFFSET, MAGIC)
                 .putInt((int) LAYOUT_VERSION_OFFSET, LAYOUT_VERSION)
