@@ -150,7 +150,8 @@ class CrossProcessFeedContractTest {
                     } catch (PublishTimeoutException e) {
                         timeout = e;
                     }
-                    assertTrue(mapping.sequence() <= 100 + 1024 + 256, "never held back: " + mapping.sequence());
+                    // held back within a ring of the position the subscriber had when the signal landed
+                    assertTrue(mapping.sequence() < 20_000, "never held back: " + mapping.sequence());
                 }
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 assertTrue(millis >= 490 && millis < 5000, "threw after the 500 ms timeout: " + millis);

@@ -680,15 +680,6 @@ public final class ControlFile implements AutoCloseable {
         }
     }
 
-    /** Drops this handle's lock on one byte of the control file (taken with {@link #tryLockByte}). */
-    public void unlockByte(long offset) {
-        try {
-            Libc.ofdTryLock(fd, Libc.F_UNLCK, offset, 1);
-        } catch (NativeCallException e) {
-            throw failure("cannot unlock control byte", name, path, e);
-        }
-    }
-
     /**
      * {@return a second open file description (read-write) of this very control file} For locks that
      * must live on a description of their own. It is opened through {@code /proc/self/fd}, so it is

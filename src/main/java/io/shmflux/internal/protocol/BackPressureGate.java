@@ -2,10 +2,10 @@ package io.shmflux.internal.protocol;
 
 import io.shmflux.PublishTimeoutException;
 import io.shmflux.internal.linux.Futex;
-import io.shmflux.internal.namespace.ControlFile;
+import io.shmflux.internal.liveness.LeaseState;
+import io.shmflux.internal.liveness.LeaseTable;
 
 import java.lang.foreign.MemorySegment;
-import java.util.BitSet;
 import java.util.concurrent.TimeUnit;
 
 import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
@@ -19,8 +19,8 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
  *
  * <ol>
  * <li>Read "slots used"; none: return (the only cost when nobody uses back pressure).</li>
- * <li>For each slot with a token whose position leaves no room for {@code n}: if its lock byte is free,
- *     its subscriber is dead: clear the token (CAS of the exact token seen, so a new claim is never
+ * <li>For each slot with a token whose position leaves no room for {@code n}: if its lease probes dead
+ *     (its lock byte is free), its subscriber is dead: clear the token (CAS of the exact token seen, so a new claim is never
  *     cleared) and go on.</li>
  * <li>Otherwise store wake-at = {@code n - capacity + 1} (volatile), CAS the waiting bit onto the
  *     progress word, load the position again: enough now means go on (the subscriber advanced in
@@ -35,19 +35,17 @@ final class BackPressureGate {
 
     private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-    private final ControlFile control;
+    private final LeaseTable leases;
     private final ChangeRing ring;
     private final MemorySegment region;
-    private final BitSet usedHere;
     private final long timeoutNanos;
     private long waits;
 
-    /** @param usedHere the slots this handle's own subscribers use (their lock bytes are ours) */
-    BackPressureGate(ControlFile control, ChangeRing ring, BitSet usedHere) {
-        this.control = control;
+    /** @param leases the subscriber-slot lease table, on this handle's descriptor */
+    BackPressureGate(LeaseTable leases, ChangeRing ring) {
+        this.leases = leases;
         this.ring = ring;
         this.region = ring.region();
-        this.usedHere = usedHere;
         this.timeoutNanos = (long) LONG.get(region, PUBLISH_TIMEOUT_OFFSET);
     }
 
@@ -106,11 +104,6 @@ final class BackPressureGate {
     }
 
     private boolean alive(int slot) {
-        synchronized (usedHere) {
-            if (usedHere.get(slot)) {
-                return true;
-            }
-        }
-        return control.isByteLockedByOther(SUBSCRIBER_LOCK_BASE + slot);
+        return leases.probe(leases.tokenOf(slot)) == LeaseState.ALIVE;
     }
 }

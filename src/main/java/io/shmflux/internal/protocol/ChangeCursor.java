@@ -136,7 +136,7 @@ public final class ChangeCursor {
         if (!closed) {
             closed = true;
             if (slot != null) {
-                log.releaseSubscriberSlot(slot);
+                slot.release();
             }
         }
     }

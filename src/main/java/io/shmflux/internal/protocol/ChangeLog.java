@@ -5,12 +5,12 @@ import io.shmflux.ChangesCompletedException;
 import io.shmflux.ReentrantChangeException;
 import io.shmflux.WaitTimeoutException;
 import io.shmflux.internal.linux.Futex;
+import io.shmflux.internal.liveness.LeaseTable;
 import io.shmflux.internal.namespace.ControlFile;
 import org.jspecify.annotations.Nullable;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
-import java.util.BitSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -88,7 +88,7 @@ public final class ChangeLog {
     private final @Nullable HolderSlot slot;
     private final @Nullable WriterLock writerLock;
     private final @Nullable BackPressureGate gate;
-    private final BitSet subscriberSlotsHere = new BitSet();
+    private final @Nullable LeaseTable subscriberLeases;
     private final ReentrantLock localLock = new ReentrantLock();
     private volatile @Nullable ChangeRecord abandoned;
     /** How long a read waits for one change a live writer keeps open: the object's publish timeout. */
@@ -112,7 +112,9 @@ public final class ChangeLog {
         if (control.writable()) {
             this.slot = HolderSlot.claim(control, region, ring.holderSlots());
             this.writerLock = new WriterLock(region, slot);
-            this.gate = new BackPressureGate(control, ring, subscriberSlotsHere);
+            this.subscriberLeases = new LeaseTable(control.descriptor(), SUBSCRIBER_LOCK_BASE, ring.subscriberSlots(),
+                    null, "back-pressure subscriber slots", control.name().toString());
+            this.gate = new BackPressureGate(subscriberLeases, ring);
             if (writerLock.ownerSlot() == slot.index()) {
                 // the previous owner of our slot died holding the writer lock: finish its change now
                 withWriterLock(() -> { });
@@ -120,6 +122,7 @@ public final class ChangeLog {
         } else {
             this.slot = null;
             this.writerLock = null;
+            this.subscriberLeases = null;
             this.gate = null;
         }
     }
@@ -426,20 +429,13 @@ public final class ChangeLog {
 
     /** Claims a back-pressure slot for a subscriber whose next change is {@code position}. */
     SubscriberSlot claimSubscriberSlot(long position) {
-        if (gate == null) {
+        if (subscriberLeases == null) {
             throw new AccessDeniedException("a back-pressure subscriber needs write access to the control file: object="
                     + control.name());
         }
-        synchronized (subscriberSlotsHere) {
-            return SubscriberSlot.claim(control, ring, position, subscriberSlotsHere);
-        }
+        return SubscriberSlot.claim(subscriberLeases, ring, position);
     }
 
-    void releaseSubscriberSlot(SubscriberSlot slot) {
-        synchronized (subscriberSlotsHere) {
-            slot.release(subscriberSlotsHere);
-        }
-    }
 
     /**
      * The outcome of a consistent read.

@@ -1,8 +1,8 @@
 package io.shmflux.internal.protocol;
 
-import io.shmflux.SharedMemoryException;
 import io.shmflux.internal.linux.Futex;
-import io.shmflux.internal.namespace.ControlFile;
+import io.shmflux.internal.liveness.Lease;
+import io.shmflux.internal.liveness.LeaseTable;
 
 import java.lang.foreign.MemorySegment;
 
@@ -11,14 +11,14 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
 /**
  * A {@code BACK_PRESSURE} subscriber's slot in the subscriber table: its position (the next change
  * it takes; it has taken every earlier one) in shared memory, where publishers in every process look
- * before they overwrite a record. The slot is proven alive by an exclusive OFD lock on control byte
- * {@code SUBSCRIBER_LOCK_BASE + slot}, which the kernel drops when the subscriber's handle closes or
- * its process dies: a dead subscriber stops holding publishers back at once, with no timeout.
+ * before they overwrite a record. The slot is a {@link Lease} of the subscriber-slot
+ * {@link LeaseTable} (lock bytes from {@code SUBSCRIBER_LOCK_BASE}): the kernel ends it when the
+ * subscriber's handle closes or its process dies, so a dead subscriber stops holding publishers back
+ * at once, with no timeout.
  *
  * <h2>Claiming</h2>
  * <ol>
- * <li>Take the slot's lock byte (a slot this handle already uses is skipped: a lock never conflicts
- *     with its own open file description).</li>
+ * <li>Claim a lease of the table (its slot is this subscriber's).</li>
  * <li>Store the position (volatile) and the pid, then a fresh token (release): from now on publishers
  *     respect the position.</li>
  * <li>Raise "slots used" to cover the slot, so that publishers scan it.</li>
@@ -38,7 +38,7 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
  */
 final class SubscriberSlot {
 
-    private final ControlFile control;
+    private final Lease lease;
     private final MemorySegment region;
     private final MemorySegment progressWord;
     private final int slot;
@@ -46,44 +46,33 @@ final class SubscriberSlot {
     private final long batch;
     private boolean released;
 
-    private SubscriberSlot(ControlFile control, ChangeRing ring, int slot) {
-        this.control = control;
+    private SubscriberSlot(Lease lease, ChangeRing ring) {
+        this.lease = lease;
         this.region = ring.region();
-        this.slot = slot;
+        this.slot = lease.slot();
         this.at = ring.subscriberOffset(slot);
         this.progressWord = region.asSlice(at + SUBSCRIBER_PROGRESS_OFFSET, 4);
         this.batch = Math.max(1, ring.capacity() / 8);
     }
 
-    /**
-     * Claims a free slot for a subscriber whose next change is {@code position}.
-     *
-     * @param usedHere the slots this handle already uses (guarded by the caller)
-     */
-    static SubscriberSlot claim(ControlFile control, ChangeRing ring, long position, java.util.BitSet usedHere) {
+    /** Claims a free slot of {@code leases} for a subscriber whose next change is {@code position}. */
+    static SubscriberSlot claim(LeaseTable leases, ChangeRing ring, long position) {
         MemorySegment region = ring.region();
-        for (int slot = 0; slot < ring.subscriberSlots(); slot++) {
-            if (usedHere.get(slot) || !control.tryLockByte(SUBSCRIBER_LOCK_BASE + slot)) {
-                continue;
-            }
-            usedHere.set(slot);
-            SubscriberSlot claimed = new SubscriberSlot(control, ring, slot);
-            LONG.setVolatile(region, claimed.at + SUBSCRIBER_POSITION_OFFSET, position);
-            LONG.set(region, claimed.at + SUBSCRIBER_PID_OFFSET, ProcessHandle.current().pid());
-            int token;
-            do {
-                token = (int) INT.getAndAdd(region, SUBSCRIBER_CLAIMS_OFFSET, 1) + 1;
-            } while (token == 0);
-            INT.setRelease(region, claimed.at + SUBSCRIBER_TOKEN_OFFSET, token);
-            int used;
-            do {
-                used = (int) INT.getVolatile(region, SUBSCRIBER_SLOTS_USED_OFFSET);
-            } while (used < slot + 1 && !INT.compareAndSet(region, SUBSCRIBER_SLOTS_USED_OFFSET, used, slot + 1));
-            claimed.advance(position, true); // a publisher may wait on the slot's previous, dead owner
-            return claimed;
-        }
-        throw new SharedMemoryException("too many back-pressure subscribers: object=" + control.name()
-                + ", subscriberSlots=" + ring.subscriberSlots() + ", reason=every slot is held by a live subscriber");
+        SubscriberSlot claimed = new SubscriberSlot(leases.claim(), ring);
+        int slot = claimed.slot;
+        LONG.setVolatile(region, claimed.at + SUBSCRIBER_POSITION_OFFSET, position);
+        LONG.set(region, claimed.at + SUBSCRIBER_PID_OFFSET, ProcessHandle.current().pid());
+        int token;
+        do {
+            token = (int) INT.getAndAdd(region, SUBSCRIBER_CLAIMS_OFFSET, 1) + 1;
+        } while (token == 0);
+        INT.setRelease(region, claimed.at + SUBSCRIBER_TOKEN_OFFSET, token);
+        int used;
+        do {
+            used = (int) INT.getVolatile(region, SUBSCRIBER_SLOTS_USED_OFFSET);
+        } while (used < slot + 1 && !INT.compareAndSet(region, SUBSCRIBER_SLOTS_USED_OFFSET, used, slot + 1));
+        claimed.advance(position, true); // a publisher may wait on the slot's previous, dead owner
+        return claimed;
     }
 
     int index() {
@@ -115,14 +104,13 @@ final class SubscriberSlot {
     }
 
     /** Gives the slot up: publishers stop looking at it, and one waiting for it goes on. Idempotent. */
-    void release(java.util.BitSet usedHere) {
+    void release() {
         if (released) {
             return;
         }
         released = true;
         INT.setVolatile(region, at + SUBSCRIBER_TOKEN_OFFSET, 0);
         wakePublisher((int) INT.getVolatile(region, at + SUBSCRIBER_PROGRESS_OFFSET));
-        control.unlockByte(SUBSCRIBER_LOCK_BASE + slot);
-        usedHere.clear(slot);
+        lease.release();
     }
 }

@@ -148,7 +148,8 @@ class ControlBlockDescriptorTest {
             assertCorrupt("corrupt object: field=fileSize, value=8191, expected=at least 8192, path=p",
                     file.asSlice(0, HEADER_LENGTH - 1));
             putInt(file, LAYOUT_VERSION_OFFSET, LAYOUT_VERSION + 1);
-            assertCorrupt("corrupt object: field=layoutVersion, value=2, expected=1, path=p", file);
+            assertCorrupt("corrupt object: field=layoutVersion, value=" + (LAYOUT_VERSION + 1) + ", expected="
+                    + LAYOUT_VERSION + ", path=p", file);
             putInt(file, LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
             putInt(file, KIND_OFFSET, 5);
             assertCorrupt("corrupt object: field=kind, value=5, expected=1 to 4, path=p", file);
