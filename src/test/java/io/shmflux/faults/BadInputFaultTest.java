@@ -96,8 +96,12 @@ class BadInputFaultTest {
         fixture = new Fixture(mapping, readOnly, closed, closedView, NamedMutex.create(name + "-mutex"), name);
     }
 
+    private final java.util.concurrent.atomic.AtomicInteger rowsRun = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger rowsPassed = new java.util.concurrent.atomic.AtomicInteger();
+
     @AfterAll
     void closeFixture() {
+        Campaign.report("badInput", "rows=" + rowsRun.get() + " failures=" + (rowsRun.get() - rowsPassed.get()));
         fixture.mutex().close();
         fixture.readOnly().close();
         fixture.mapping().close();
@@ -168,6 +172,7 @@ class BadInputFaultTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("rows")
     void badInputFailsWithItsDocumentedExceptionAndChangesNothing(Row row) throws Exception {
+        rowsRun.incrementAndGet();
         Set<String> before = NoLeftovers.ours();
         long sequence = fixture.mapping().sequence();
         SharedMemoryException e = assertThrows(row.expected(), () -> row.call().run(fixture));
@@ -176,6 +181,7 @@ class BadInputFaultTest {
         assertEquals(sequence, fixture.mapping().sequence(), "nothing was published");
         assertArrayEquals(CONTENT, fixture.mapping().read(0, CONTENT.length), "the fixture's bytes are unchanged");
         assertEquals(before, NoLeftovers.ours(), "no file appeared or vanished in /dev/shm");
+        rowsPassed.incrementAndGet();
     }
 
     @Test

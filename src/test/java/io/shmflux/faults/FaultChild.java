@@ -128,24 +128,24 @@ public final class FaultChild {
         }
     }
 
-    private static void waitEvent(String name) {
+    private static void waitEvent(String name) throws Exception {
         try (NamedEvent event = NamedEvent.open(name)) {
-            System.out.println("ready");
-            while (true) {
-                if (event.await(LONG_WAIT) == WaitResult.SIGNALED) {
-                    System.out.println("taken");
-                }
-            }
+            takeForever(event::await);
         }
     }
 
-    private static void waitSemaphore(String name) {
+    private static void waitSemaphore(String name) throws Exception {
         try (NamedSemaphore semaphore = NamedSemaphore.open(name)) {
-            System.out.println("ready");
-            while (true) {
-                if (semaphore.acquire(LONG_WAIT) == WaitResult.SIGNALED) {
-                    System.out.println("taken");
-                }
+            takeForever(semaphore::acquire);
+        }
+    }
+
+    /** Waits forever, printing "taken" for every signal or unit the wait takes. */
+    private static void takeForever(java.util.function.Function<Duration, WaitResult> await) {
+        System.out.println("ready");
+        while (true) {
+            if (await.apply(LONG_WAIT) == WaitResult.SIGNALED) {
+                System.out.println("taken");
             }
         }
     }

@@ -34,8 +34,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @ExtendWith(NoLeftovers.class)
 class NeverOverEagerFaultTest {
 
+    private static final java.util.concurrent.atomic.AtomicInteger CASES = new java.util.concurrent.atomic.AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicInteger SURVIVED = new java.util.concurrent.atomic.AtomicInteger();
+
     @TempDir
     Path dir;
+
+    @org.junit.jupiter.api.AfterAll
+    static void report() {
+        Campaign.report("neverOverEager", "cases=" + CASES.get() + " kills=" + CASES.get() / 2 + " survived="
+                + SURVIVED.get() + " failures=" + (CASES.get() - SURVIVED.get()));
+    }
 
     @ParameterizedTest(name = "{0} holder, creator {1}")
     @CsvSource({
@@ -47,6 +56,7 @@ class NeverOverEagerFaultTest {
             "event, exits", "event, killed",
             "semaphore, exits", "semaphore, killed"})
     void anObjectHeldByAnotherLiveProcessSurvivesItsCreator(String kind, String exit) throws Exception {
+        CASES.incrementAndGet();
         String name = TestNames.unique("eager-" + kind);
         Path file = dir.resolve("backing.bin");
         Files.write(file, new byte[4096]);
@@ -69,6 +79,7 @@ class NeverOverEagerFaultTest {
                     .get(ValueLayout.JAVA_LONG_UNALIGNED, 0), "the file holds what was published");
         }
         KillNineFaultTest.assertGone(name);
+        SURVIVED.incrementAndGet();
     }
 
     private static void assertSurvived(String kind, String name) {

@@ -52,8 +52,7 @@ public final class FileTrust {
 
     /**
      * A ready object's control file has one name: a second link is another object's file planted
-     * under this name (a creator links its file to the name and unlinks the temporary name before the
-     * object is ready).
+     * under this name (a creator builds its file unnamed and gives it exactly one name).
      */
     public static @Nullable Distrust ofLinks(FileStat stat) {
         if (stat.links() > 1) {
