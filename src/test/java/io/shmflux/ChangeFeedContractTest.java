@@ -312,6 +312,32 @@ class ChangeFeedContractTest {
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(1));
     }
 
+    @Test
+    void the65thBackPressureSubscriberGetsAClearErrorAndACancelledOnesSlotIsReused() {
+        ChangeOptions lossless = ChangeOptions.DEFAULT.withOverflow(ChangeOptions.Overflow.BACK_PRESSURE);
+        List<reactor.core.Disposable> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 64; i++) {
+                held.add(mapping.changes(lossless).subscribe());
+            }
+            StepVerifier.create(mapping.changes(lossless))
+                    .expectErrorSatisfies(e -> {
+                        assertInstanceOf(SharedMemoryException.class, e);
+                        assertTrue(e.getMessage().startsWith("no free slot: object="), e.getMessage());
+                        assertTrue(e.getMessage().contains("table=back-pressure subscriber slots, slots=64"), e.getMessage());
+                    })
+                    .verify(WAIT);
+            held.remove(0).dispose();
+            StepVerifier.create(mapping.changes(lossless).take(1))
+                    .then(() -> mapping.publish(0, new byte[]{1}))
+                    .expectNextCount(1)
+                    .expectComplete()
+                    .verify(WAIT);
+        } finally {
+            held.forEach(reactor.core.Disposable::dispose);
+        }
+    }
+
     // ---- 6. end of stream ----------------------------------------------------------------------
 
     @Test
