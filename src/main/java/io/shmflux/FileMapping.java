@@ -407,13 +407,20 @@ public final class FileMapping implements AutoCloseable {
      */
     public Flux<Snapshot> snapshots(long offset, int length) {
         checkRange("snapshots", offset, length);
+        return rangeTicks(offset, length).map(tick -> snapshot(offset, length));
+    }
+
+    /**
+     * {@return one tick at once, then one after each change that may have touched the range (or after
+     * being lapped), conflated} The feed is subscribed first ({@code merge} subscribes in order, and a
+     * feed fixes its start when subscribed), so a change published after the first tick's copy is
+     * always followed by another tick.
+     */
+    private Flux<Boolean> rangeTicks(long offset, long length) {
         Flux<Boolean> ticks = changes()
                 .filter(e -> e.missed() > 0 || e.torn() || e.overlaps(offset, length))
                 .map(e -> Boolean.TRUE);
-        // merge subscribes in order: the feed fixes its start, then the first tick asks for a copy
-        return Flux.merge(ticks, Flux.just(Boolean.TRUE))
-                .onBackpressureLatest()
-                .map(tick -> snapshot(offset, length));
+        return Flux.merge(ticks, Flux.just(Boolean.TRUE)).onBackpressureLatest();
     }
 
     /**
@@ -462,13 +469,7 @@ public final class FileMapping implements AutoCloseable {
     public <T extends Record> Flux<T> values(long offset, RecordLayout<T> layout) {
         Objects.requireNonNull(layout, "layout");
         checkAligned("values", offset, layout);
-        long length = layout.byteSize();
-        Flux<Boolean> ticks = changes()
-                .filter(e -> e.missed() > 0 || e.torn() || e.overlaps(offset, length))
-                .map(e -> Boolean.TRUE);
-        return Flux.merge(ticks, Flux.just(Boolean.TRUE))
-                .onBackpressureLatest()
-                .map(tick -> read(offset, layout));
+        return rangeTicks(offset, layout.byteSize()).map(tick -> read(offset, layout));
     }
 
     private void checkAligned(String what, long offset, RecordLayout<?> layout) {

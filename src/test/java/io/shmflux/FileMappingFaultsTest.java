@@ -146,7 +146,7 @@ class FileMappingFaultsTest {
     }
 
     @Test
-    void theWriterSlotLimitGivesAClearErrorAndAClosedHandlesSlotIsReused() {
+    void theWriterSlotLimitGivesAClearErrorOnlyHandlesThatPublishTakeSlotsAndAClosedOnesIsReused() {
         String name = TestNames.unique("slots");
         java.util.List<FileMapping> writers = new java.util.ArrayList<>();
         try (FileMapping creator = SharedMemory.create(name, 4096)) { // never publishes: holds no writer slot
@@ -155,15 +155,26 @@ class FileMappingFaultsTest {
                 writers.add(writer);
                 writer.publish(0, new byte[]{(byte) i}); // a handle takes its slot when it first uses the protocol
             }
+            try (FileMapping reader = SharedMemory.open(name, Access.READ);
+                 FileMapping readWriteReader = SharedMemory.open(name, Access.READ_WRITE)) {
+                // handles that only read or subscribe take no writer slot, even when they could write
+                assertEquals(1, reader.read(0, 1).length);
+                assertEquals(1, readWriteReader.read(0, 1).length);
+                StepVerifier.create(readWriteReader.changes().take(1))
+                        .then(() -> writers.get(0).publish(0, new byte[]{9}))
+                        .expectNextCount(1)
+                        .expectComplete()
+                        .verify(java.time.Duration.ofSeconds(10));
+            }
             try (FileMapping oneTooMany = SharedMemory.open(name, Access.READ_WRITE)) {
                 SharedMemoryException e = assertThrows(SharedMemoryException.class,
                         () -> oneTooMany.publish(0, new byte[]{1}));
                 assertTrue(e.getMessage().startsWith("no free slot: object=")
                         && e.getMessage().contains("table=writer slots, slots=256"), e.getMessage());
                 writers.remove(writers.size() - 1).close();
-                assertEquals(257, oneTooMany.publish(0, new byte[]{2}), "the closed handle's slot is free again");
+                assertEquals(258, oneTooMany.publish(0, new byte[]{2}), "the closed handle's slot is free again");
             }
-            assertEquals(257, creator.sequence());
+            assertEquals(258, creator.sequence());
         } finally {
             writers.forEach(FileMapping::close);
         }

@@ -219,6 +219,24 @@ class RecordLayoutTest {
     }
 
     @Test
+    void valuesHaveNoWindowAChangePublishedFromTheFirstValuesOnNextIsDelivered() {
+        RecordLayout<Price> layout = RecordLayout.of(Price.class);
+        try (FileMapping mapping = SharedMemory.create(TestNames.unique("records-window"), 4096)) {
+            mapping.publish(0, layout, new Price(1, 1));
+            StepVerifier.create(mapping.values(0, layout)
+                            .doOnNext(p -> {
+                                if (p.price() == 1) {
+                                    mapping.publish(0, layout, new Price(2, 2)); // right after the first copy
+                                }
+                            })
+                            .take(2))
+                    .expectNext(new Price(1, 1), new Price(2, 2))
+                    .expectComplete()
+                    .verify(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
     void aFixedStringPublishedTooLongIsRefusedAndNothingIsPublished() {
         RecordLayout<Fixed> layout = RecordLayout.of(Fixed.class);
         try (FileMapping mapping = SharedMemory.create(TestNames.unique("records-bad"), 4096)) {

@@ -667,20 +667,6 @@ public final class ControlFile implements AutoCloseable {
     }
 
     /**
-     * Takes an exclusive OFD lock on one byte of the control file without waiting; the kernel drops
-     * it when this handle closes or its process dies.
-     *
-     * @return true if taken, false if another open file description holds it
-     */
-    public boolean tryLockByte(long offset) {
-        try {
-            return Libc.ofdTryLock(fd, Libc.F_WRLCK, offset, 1);
-        } catch (NativeCallException e) {
-            throw failure("cannot lock control byte", name, path, e);
-        }
-    }
-
-    /**
      * {@return a second open file description (read-write) of this very control file} For locks that
      * must live on a description of their own. It is opened through {@code /proc/self/fd}, so it is
      * the file this handle checked even if the name now names another one (the owner of a
@@ -691,15 +677,6 @@ public final class ControlFile implements AutoCloseable {
             return Libc.open("/proc/self/fd/" + fd, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
         } catch (NativeCallException e) {
             throw failure("cannot reopen control file", name, path, e);
-        }
-    }
-
-    /** {@return true if another open file description holds a lock on that byte} */
-    public boolean isByteLockedByOther(long offset) {
-        try {
-            return !Libc.ofdCouldLock(fd, Libc.F_WRLCK, offset, 1);
-        } catch (NativeCallException e) {
-            throw failure("cannot test control byte", name, path, e);
         }
     }
 

@@ -5,6 +5,7 @@ import io.shmflux.ChangesCompletedException;
 import io.shmflux.ReentrantChangeException;
 import io.shmflux.WaitTimeoutException;
 import io.shmflux.internal.linux.Futex;
+import io.shmflux.internal.liveness.LeaseState;
 import io.shmflux.internal.liveness.LeaseTable;
 import io.shmflux.internal.namespace.ControlFile;
 import org.jspecify.annotations.Nullable;
@@ -85,8 +86,17 @@ public final class ChangeLog {
     private final int capacity;
     private final long ringOffset;
     private final long pid = ProcessHandle.current().pid();
-    private final @Nullable HolderSlot slot;
-    private final @Nullable WriterLock writerLock;
+    /** The table of writer slots, for probing (any handle) and claiming (a handle that writes). */
+    private final LeaseTable holders;
+    /** True if this handle's control file is writable: it may take a writer slot, publish, recover. */
+    private final boolean canWrite;
+    /**
+     * This handle's writer slot and its writer lock: claimed on first use under {@link #localLock}
+     * (the first publish, or the first recovery of a dead writer's change), so that a handle that only
+     * reads or subscribes never uses up one of the object's writer slots.
+     */
+    private @Nullable HolderSlot slot;
+    private @Nullable WriterLock writerLock;
     private final @Nullable BackPressureGate gate;
     private final @Nullable LeaseTable subscriberLeases;
     private final ReentrantLock localLock = new ReentrantLock();
@@ -109,19 +119,13 @@ public final class ChangeLog {
         this.capacity = ring.capacity();
         this.ringOffset = ring.ringOffset();
         this.readTimeoutNanos = (long) LONG.get(region, PUBLISH_TIMEOUT_OFFSET);
-        if (control.writable()) {
-            this.slot = HolderSlot.claim(control, region, ring.holderSlots());
-            this.writerLock = new WriterLock(region, slot);
+        this.holders = HolderSlot.table(control, ring.holderSlots());
+        this.canWrite = control.writable();
+        if (canWrite) {
             this.subscriberLeases = new LeaseTable(control.descriptor(), SUBSCRIBER_LOCK_BASE, ring.subscriberSlots(),
                     null, "back-pressure subscriber slots", control.name().toString());
             this.gate = new BackPressureGate(subscriberLeases, ring);
-            if (writerLock.ownerSlot() == slot.index()) {
-                // the previous owner of our slot died holding the writer lock: finish its change now
-                withWriterLock(() -> { });
-            }
         } else {
-            this.slot = null;
-            this.writerLock = null;
             this.subscriberLeases = null;
             this.gate = null;
         }
@@ -162,7 +166,7 @@ public final class ChangeLog {
 
     /** {@return true if this handle can write the log (publish, recover, sleep on the futex word)} */
     public boolean writable() {
-        return writerLock != null;
+        return canWrite;
     }
 
     /** {@return how many times publishers of this handle slept for a back-pressure subscriber} */
@@ -313,7 +317,7 @@ public final class ChangeLog {
      * by this thread, or the writer lock held while the change in progress is this thread's.
      */
     private <T> T withWriterLock(String operation, Locked<T> action) {
-        if (writerLock == null) {
+        if (!canWrite) {
             throw new AccessDeniedException("publishing needs write access to the control file: object="
                     + control.name());
         }
@@ -322,20 +326,40 @@ public final class ChangeLog {
         }
         localLock.lock();
         try {
-            if (writerLock.ownerSlot() >= 0 && insideOwnChange()) {
+            if (lockOwnerSlot() >= 0 && insideOwnChange()) {
                 throw reentry(operation); // another handle of this object is writing on this thread
             }
-            if (writerLock.lock()) {
+            WriterLock lock = writerLock();
+            if (lock.lock()) {
+                // its owner died holding it (or the previous holder of our slot did): finish its change
                 recoverLocked();
             }
             try {
                 return action.run();
             } finally {
-                writerLock.unlock();
+                lock.unlock();
             }
         } finally {
             localLock.unlock();
         }
+    }
+
+    /** {@return this handle's writer lock, claiming a writer slot on first use} Under {@link #localLock}. */
+    private WriterLock writerLock() {
+        WriterLock lock = writerLock;
+        if (lock == null) {
+            HolderSlot claimed = HolderSlot.claim(control, region, holders);
+            slot = claimed;
+            lock = new WriterLock(region, claimed);
+            writerLock = lock;
+        }
+        return lock;
+    }
+
+    /** {@return the writer lock's owner slot, or -1 if free} read from the shared word, by any handle */
+    private int lockOwnerSlot() {
+        int token = (int) INT.getVolatile(region, WRITER_LOCK_OFFSET) & ~LOCK_CONTENDED;
+        return token == 0 ? -1 : holders.slotOf(token);
     }
 
     private void withWriterLock(Runnable action) {
@@ -367,11 +391,7 @@ public final class ChangeLog {
      * cannot write.
      */
     public void recoverIfWriterDied() {
-        if (writerLock == null || slot == null || !writing()) {
-            return;
-        }
-        int owner = writerLock.ownerSlot();
-        if (owner >= 0 && !slot.isAlive(owner)) {
+        if (canWrite && writerDied()) {
             withWriterLock(() -> { });
         }
     }
@@ -381,13 +401,8 @@ public final class ChangeLog {
      * the liveness test ({@code F_OFD_GETLK}) needs no write access.
      */
     private boolean writerDied() {
-        int lock = (int) INT.getVolatile(region, WRITER_LOCK_OFFSET);
-        int owner = lock == 0 ? -1 : (lock & ~LOCK_CONTENDED) - 1;
-        if (owner >= 0 && slot != null && owner == slot.index()) {
-            return false; // ours: alive
-        }
-        return writing() && (owner < 0 || owner >= ring.holderSlots()
-                || !control.isByteLockedByOther(HOLDER_LOCK_BASE + owner));
+        int token = (int) INT.getVolatile(region, WRITER_LOCK_OFFSET) & ~LOCK_CONTENDED;
+        return writing() && (token == 0 || holders.probe(token) != LeaseState.ALIVE);
     }
 
     /**
@@ -396,7 +411,7 @@ public final class ChangeLog {
      * {@link #abandonedChange(long)}. For the change thread, after the sequence stayed odd a while.
      */
     public void checkAbandoned() {
-        if (writerLock != null) {
+        if (canWrite) {
             recoverIfWriterDied();
             return;
         }
@@ -480,7 +495,7 @@ public final class ChangeLog {
                     oddSince = now;
                 } else if (now - oddSince > RECOVERY_CHECK_NANOS) {
                     oddSince = now;
-                    if (writerLock != null) {
+                    if (canWrite) {
                         recoverIfWriterDied();
                     } else if (writerDied()) {
                         abandonedWrite = true; // nobody here can finish it: read it as it is, flagged torn

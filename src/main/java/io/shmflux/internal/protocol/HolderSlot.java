@@ -15,7 +15,8 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.LONG;
  * A handle's slot in the holder table: a {@link Lease} of the table of writer slots (lock bytes
  * {@code HOLDER_LOCK_BASE + slot} of the control file, taken on the handle's own descriptor, no
  * generations), so "is the owner of slot s alive?" is one probe, immune to pid reuse. The pid in the
- * table is for people (diagnostics), never for decisions. Only handles that may publish hold one.
+ * table is for people (diagnostics), never for decisions. A handle claims one the first time it takes
+ * the writer lock (to publish, or to finish a dead writer's change), not before.
  */
 final class HolderSlot {
 
@@ -29,10 +30,14 @@ final class HolderSlot {
         this.lease = lease;
     }
 
-    /** Claims the first free slot. */
-    static HolderSlot claim(ControlFile control, MemorySegment region, int slots) {
-        LeaseTable table = new LeaseTable(control.descriptor(), HOLDER_LOCK_BASE, slots, null, "writer slots",
+    /** {@return the table of writer slots as the handle's descriptor sees it} (for probing; claims nothing) */
+    static LeaseTable table(ControlFile control, int slots) {
+        return new LeaseTable(control.descriptor(), HOLDER_LOCK_BASE, slots, null, "writer slots",
                 control.name().toString());
+    }
+
+    /** Claims the first free slot of {@code table}. */
+    static HolderSlot claim(ControlFile control, MemorySegment region, LeaseTable table) {
         Lease lease = table.claim();
         LONG.setRelease(region, HOLDER_TABLE_OFFSET + 8L * lease.slot(), ProcessHandle.current().pid());
         return new HolderSlot(region, table, lease);
