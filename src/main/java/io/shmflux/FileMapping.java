@@ -572,8 +572,9 @@ public final class FileMapping implements AutoCloseable {
      * cut short: it completes normally, and the handle's resources are released when it returns.
      * Calls that start after {@code close} throw {@link HandleClosedException}. {@code close} does not
      * wait for subscriber code: when a subscriber is inside {@code onNext} on the change thread,
-     * {@code close} waits at most one sleep slice of that thread (1 s) and the thread lets go of the
-     * object as soon as {@code onNext} returns.
+     * {@code close} returns at once and the thread lets go of the object as soon as {@code onNext}
+     * returns. Otherwise it waits for the change thread to end, which its wake-up makes prompt
+     * (bounded by two of that thread's 1 s sleep slices).
      */
     @Override
     public void close() {

@@ -121,6 +121,26 @@ class FileMappingFaultsTest {
     }
 
     @Test
+    void closeWakesTheChangeThreadWhereverItIsInItsSleepSoNoCloseWaitsForASlice() throws Exception {
+        long slowestMillis = 0;
+        for (int round = 0; round < 200; round++) {
+            FileMapping mapping = SharedMemory.create(TestNames.unique("close-wake"), 4096);
+            CountDownLatch subscribed = new CountDownLatch(1);
+            mapping.changes().doOnSubscribe(s -> subscribed.countDown()).subscribe();
+            assertTrue(subscribed.await(10, TimeUnit.SECONDS));
+            java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.ThreadLocalRandom.current()
+                    .nextLong(0, 2_000_000)); // the close lands anywhere in the thread's way to sleep
+            long start = System.nanoTime();
+            Path data = mapping.dataPath();
+            mapping.close();
+            slowestMillis = Math.max(slowestMillis, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            assertFalse(Files.exists(data), "the close released the object itself, not the change thread later");
+        }
+        // a lost wake-up would make a close wait for the thread's 1 s sleep slice
+        assertTrue(slowestMillis < 800, "slowest close " + slowestMillis + " ms");
+    }
+
+    @Test
     void aControlFileTruncatedUnderTheHandleStillClosesEndsItsFeedsAndLeavesNothing() throws Exception {
         String name = TestNames.unique("trunc");
         FileMapping mapping = SharedMemory.create(name, 4096);

@@ -139,7 +139,7 @@ public final class ChangeDispatcher {
             if (spinners > 0 && spinUntilChange(seen)) {
                 continue;
             }
-            log.awaitChange(seen, log.writing() ? STUCK_NANOS : SLICE_NANOS);
+            log.awaitChange(seen, log.writing() ? STUCK_NANOS : SLICE_NANOS, () -> closed);
             if (log.published() != seen || !log.writing()) {
                 stuckSince = 0;
                 continue;
@@ -196,8 +196,9 @@ public final class ChangeDispatcher {
 
     /**
      * Stops the thread and closes every listener. Idempotent. Waits for the thread to end, so that
-     * the object is released deterministically, for at most one sleep slice (the wake below ends the
-     * sleep at once; the slice bounds the case where the thread has just entered listener code).
+     * the object is released deterministically: the wake below ends its sleep at once (the stop flag
+     * and the futex word are a handshake, so the wake cannot be lost); the wait is bounded by two sleep
+     * slices all the same, for a thread that has just entered listener code.
      * It does not wait when the thread is inside listener code (a subscriber's {@code onNext} may
      * block for as long as it likes) or when {@code mayBlock} is false (the caller is on a thread that must
      * not block): the thread then ends on its own and releases the object itself.
@@ -214,13 +215,13 @@ public final class ChangeDispatcher {
         }
         if (running != null && running != Thread.currentThread()) {
             try {
-                log.wakeSleepers(); // other processes' dispatchers wake too, find nothing new and sleep again
+                log.wakeToStop();
             } catch (RuntimeException | InternalError e) {
                 // the control file is gone from under us: the thread ends at its next slice or fault
             }
             if (!delivering && mayBlock) {
                 try {
-                    running.join(TimeUnit.NANOSECONDS.toMillis(SLICE_NANOS));
+                    running.join(2 * TimeUnit.NANOSECONDS.toMillis(SLICE_NANOS));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

@@ -15,6 +15,7 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -547,7 +548,7 @@ public final class ChangeLog {
      * {@code seen}, return; else CAS the waiter bit onto the exact value read and FUTEX_WAIT on that
      * value. A writer that publishes in between changes the word, so the wait returns at once.
      */
-    public void awaitChange(long seen, long timeoutNanos) {
+    public void awaitChange(long seen, long timeoutNanos, BooleanSupplier stopped) {
         if (!control.writable()) {
             LockSupport.parkNanos(Math.min(timeoutNanos, TimeUnit.MILLISECONDS.toNanos(1)));
             return;
@@ -560,6 +561,11 @@ public final class ChangeLog {
         if (word != sleeping && !INT.compareAndSet(region, NOTIFY_OFFSET, word, sleeping)) {
             return;
         }
+        // the stopper's half of the handshake is in wakeToStop: it sets the flag, then clears the bit
+        // and wakes; we set the bit (CAS, a full fence), then read the flag: one of us sees the other
+        if (stopped.getAsBoolean()) {
+            return;
+        }
         INT.getAndAdd(region, SLEEPERS_OFFSET, 1);
         try {
             Futex.await(notifyWord, sleeping, timeoutNanos);
@@ -568,8 +574,19 @@ public final class ChangeLog {
         }
     }
 
-    /** Wakes every subscriber sleeping on this log, in every process (they re-check and sleep again). */
-    public void wakeSleepers() {
+    /**
+     * Wakes this handle's change thread so that it sees its stop flag, set by the caller before: clears
+     * the waiter bit (so a sleep on the word with the bit ends, and a thread about to sleep finds the
+     * word changed or the flag set) and wakes every sleeper. Sleepers of other processes wake too, find
+     * nothing new and set the bit again before they sleep, so no publisher's wake-up is lost.
+     */
+    public void wakeToStop() {
+        while (true) {
+            int word = (int) INT.getVolatile(region, NOTIFY_OFFSET);
+            if ((word & 1) == 0 || INT.compareAndSet(region, NOTIFY_OFFSET, word, word & ~1)) {
+                break;
+            }
+        }
         Futex.wake(notifyWord, Integer.MAX_VALUE);
     }
 
