@@ -175,7 +175,7 @@ public final class BenchChild {
                     seen = sequence;
                     continue;
                 }
-                // the handshake of NOTES-futex-and-ffm.md: put the waiter bit on the exact value seen, wait on it
+                // the waiter-bit handshake: put the waiter bit on the exact value seen, wait on that value
                 int sleeping = value | 1;
                 if (value != sleeping && !INT.compareAndSet(shared, WORD_OFFSET, value, sleeping)) {
                     continue;

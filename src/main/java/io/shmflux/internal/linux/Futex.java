@@ -17,8 +17,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * futex(2) and futex_waitv(2) on words in {@code MAP_SHARED} memory, through libc's variadic
  * {@code syscall}. Only the shared (non-private) operations are used: the private ones key the
- * futex by address space, so a wake from another process would never match (see
- * {@code NOTES-futex-and-ffm.md}).
+ * futex by address space, so a wake from another process would never match (every wait would run
+ * into its timeout).
  *
  * <p>A futex wait never sees Java interrupts: callers that must honour them wait in bounded slices.
  */

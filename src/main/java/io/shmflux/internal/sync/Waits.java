@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  *     {@code HandleClosedException} if the handle was closed.</li>
  * <li>Arm: register as a waiter (waiter count or waiters bit, with a full fence) and read the futex
  *     word. Try to take the object again: a release between step 1 and the arming is seen here
- *     (the Dekker handshake of {@code NOTES-futex-and-ffm.md}).</li>
+ *     (a Dekker handshake: waiter and releaser each store, then load the other's word, with full fences).</li>
  * <li>Sleep in the kernel (shared {@code FUTEX_WAIT}) while the word still holds the armed value, for
  *     at most one slice ({@value #SLICE_MILLIS} ms) or the time left. A releaser that changes the
  *     word after step 3 either makes the futex call fail at once ({@code EAGAIN}) or wakes it.</li>
