@@ -73,6 +73,17 @@ public final class FeedChild {
         follow(mapping, ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST), last, slowMicros, 0, 0);
     }
 
+    /**
+     * Sleeps the whole time: a bare {@code parkNanos} on a Reactor worker returns early whenever the
+     * scheduler unparks the worker to hand it more work, which would cut a planned stall short.
+     */
+    private static void pause(long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        for (long left = nanos; left > 0; left = deadline - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+        }
+    }
+
     private static void subscribeBackPressure(FileMapping mapping, long last, long every, long pauseMicros)
             throws Exception {
         follow(mapping, ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST)
@@ -107,7 +118,7 @@ public final class FeedChild {
                 }
                 expected = e.sequence() + 1;
                 if (slowMicros > 0) {
-                    LockSupport.parkNanos(slowMicros * 1000);
+                    pause(slowMicros * 1000);
                     request(1);
                 }
                 if (e.sequence() >= last) {
@@ -115,7 +126,7 @@ public final class FeedChild {
                     dispose();
                 } else if (every > 0 && counts[0] % every == 0) {
                     System.out.println("at " + counts[0]);
-                    LockSupport.parkNanos(pauseMicros * 1000);
+                    pause(pauseMicros * 1000);
                 }
             }
         };
