@@ -320,12 +320,7 @@ public final class FileMapping implements AutoCloseable {
      * {@link #completeChanges()} this is the end marker's sequence.
      */
     public long sequence() {
-        Protocol p = enter();
-        try {
-            return p.log().published();
-        } finally {
-            leave();
-        }
+        return inFlight(p -> p.log().published());
     }
 
     /**
@@ -344,12 +339,7 @@ public final class FileMapping implements AutoCloseable {
             throw new AccessDeniedException("completeChanges needs write access: object=" + describe()
                     + ", handleAccess=" + access);
         }
-        Protocol p = enter();
-        try {
-            return p.log().complete();
-        } finally {
-            leave();
-        }
+        return inFlight(p -> p.log().complete());
     }
 
     /**
@@ -358,12 +348,7 @@ public final class FileMapping implements AutoCloseable {
      * {@code createOrOpen} too, keeps it.
      */
     public int changeRingCapacity() {
-        Protocol p = enter();
-        try {
-            return p.log().capacity();
-        } finally {
-            leave();
-        }
+        return inFlight(p -> p.log().capacity());
     }
 
     /** {@return every change published after subscribing}; see {@link #changes(ChangeOptions)} */
@@ -390,12 +375,7 @@ public final class FileMapping implements AutoCloseable {
      */
     public Flux<ChangeEvent> changes(ChangeOptions options) {
         Objects.requireNonNull(options, "options");
-        Protocol p = enter();
-        try {
-            return new ChangeFeed(p.log(), p.dispatcher(), object, options, describe());
-        } finally {
-            leave();
-        }
+        return inFlight(p -> new ChangeFeed(p.log(), p.dispatcher(), object, options, describe()));
     }
 
     /**
@@ -531,8 +511,7 @@ public final class FileMapping implements AutoCloseable {
      */
     private <T> T useRange(long offset, long length, java.util.function.BiFunction<ChangeLog, MemorySegment, T> action) {
         try {
-            Protocol p = enter();
-            try {
+            return inFlight(p -> {
                 MappedView whole = p.view();
                 if (whole != null) {
                     return action.apply(p.log(), whole.segment().asSlice(offset, length));
@@ -543,9 +522,7 @@ public final class FileMapping implements AutoCloseable {
                 try (MappedView window = MappedView.map(object, describe(), protocolAccess(), offset, length)) {
                     return action.apply(p.log(), window.segment());
                 }
-            } finally {
-                leave();
-            }
+            });
         } catch (InternalError e) {
             if (!isMemoryFault(e)) {
                 throw e;
@@ -602,6 +579,16 @@ public final class FileMapping implements AutoCloseable {
         } catch (RuntimeException e) {
             leave();
             throw e;
+        }
+    }
+
+    /** Runs {@code call} as one call in flight: between {@link #enter()} and {@link #leave()}. */
+    private <T> T inFlight(Function<Protocol, T> call) {
+        Protocol p = enter();
+        try {
+            return call.apply(p);
+        } finally {
+            leave();
         }
     }
 
