@@ -122,12 +122,9 @@ public final class LeaseTable {
         return generations == null ? token - 1 : token >>> GENERATION_BITS;
     }
 
-    /** {@return the token of a slot in a table without generations} (for readers such as the tool) */
+    /** {@return the token of a slot's current holder} (for readers such as the tool) */
     public int tokenOf(int slot) {
-        if (generations != null) {
-            return slot << GENERATION_BITS | (int) INT.getVolatile(generations, 4L * slot);
-        }
-        return slot + 1;
+        return token(slot, generations == null ? 0 : (int) INT.getVolatile(generations, 4L * slot));
     }
 
     private int token(int slot, int generation) {

@@ -327,7 +327,7 @@ public final class ChangeLog {
         }
         localLock.lock();
         try {
-            if (lockOwnerSlot() >= 0 && insideOwnChange()) {
+            if (lockOwnerToken() != 0 && insideOwnChange()) {
                 throw reentry(operation); // another handle of this object is writing on this thread
             }
             WriterLock lock = writerLock();
@@ -349,7 +349,7 @@ public final class ChangeLog {
     private WriterLock writerLock() {
         WriterLock lock = writerLock;
         if (lock == null) {
-            HolderSlot claimed = HolderSlot.claim(control, region, holders);
+            HolderSlot claimed = HolderSlot.claim(region, holders);
             slot = claimed;
             lock = new WriterLock(region, claimed);
             writerLock = lock;
@@ -357,10 +357,9 @@ public final class ChangeLog {
         return lock;
     }
 
-    /** {@return the writer lock's owner slot, or -1 if free} read from the shared word, by any handle */
-    private int lockOwnerSlot() {
-        int token = (int) INT.getVolatile(region, WRITER_LOCK_OFFSET) & ~LOCK_CONTENDED;
-        return token == 0 ? -1 : holders.slotOf(token);
+    /** {@return the writer lock owner's lease token, 0 if free} read from the shared word, by any handle */
+    private int lockOwnerToken() {
+        return (int) INT.getVolatile(region, WRITER_LOCK_OFFSET) & ~LOCK_CONTENDED;
     }
 
     private void withWriterLock(Runnable action) {
@@ -402,7 +401,7 @@ public final class ChangeLog {
      * the liveness test ({@code F_OFD_GETLK}) needs no write access.
      */
     private boolean writerDied() {
-        int token = (int) INT.getVolatile(region, WRITER_LOCK_OFFSET) & ~LOCK_CONTENDED;
+        int token = lockOwnerToken();
         return writing() && (token == 0 || holders.probe(token) != LeaseState.ALIVE);
     }
 

@@ -1,7 +1,6 @@
 package io.shmflux.internal.protocol;
 
 import io.shmflux.internal.liveness.Lease;
-import io.shmflux.internal.liveness.LeaseState;
 import io.shmflux.internal.liveness.LeaseTable;
 import io.shmflux.internal.namespace.ControlFile;
 
@@ -37,14 +36,10 @@ final class HolderSlot {
     }
 
     /** Claims the first free slot of {@code table}. */
-    static HolderSlot claim(ControlFile control, MemorySegment region, LeaseTable table) {
+    static HolderSlot claim(MemorySegment region, LeaseTable table) {
         Lease lease = table.claim();
         LONG.setRelease(region, HOLDER_TABLE_OFFSET + 8L * lease.slot(), ProcessHandle.current().pid());
         return new HolderSlot(region, table, lease);
-    }
-
-    int index() {
-        return lease.slot();
     }
 
     /** {@return the token the writer lock word holds while this handle owns it} */
@@ -55,11 +50,6 @@ final class HolderSlot {
     /** {@return the table of writer slots, as this handle sees it} */
     LeaseTable table() {
         return table;
-    }
-
-    /** {@return true while the handle owning {@code otherSlot} lives} */
-    boolean isAlive(int otherSlot) {
-        return table.probe(otherSlot + 1) == LeaseState.ALIVE;
     }
 
     /** Clears the diagnostic pid; the lease itself goes with the control file descriptor. */

@@ -71,10 +71,4 @@ final class WriterLock {
     void unlock() {
         lock.unlock();
     }
-
-    /** {@return the owner's slot, or -1 if free} */
-    int ownerSlot() {
-        int token = lock.ownerToken();
-        return token == 0 ? -1 : slot.table().slotOf(token);
-    }
 }
