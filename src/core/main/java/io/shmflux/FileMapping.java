@@ -296,7 +296,7 @@ public final class FileMapping implements AutoCloseable {
 
     /**
      * Runs {@code reader} on {@code [offset, offset + length)} of the object, without copying, until
-     * one run overlapped no publish; {@return that run's result}
+     * one run overlapped no publish, and returns that run's result.
      *
      * @apiNote {@code reader} may run more than once and may see a half-written range on the runs
      * whose result is thrown away: it must have no side effects, must not keep the segment, and
