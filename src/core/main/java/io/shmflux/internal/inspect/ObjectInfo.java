@@ -140,7 +140,7 @@ public record ObjectInfo(String name, Path controlPath, String kind, String stat
     private static ObjectInfo from(Path controlPath, String scopePrefix, ControlFile.Look look) throws IOException {
         int holders = countHolders(look.stat());
         String problem = look.distrust() != null ? look.distrust().status() + ": " + look.distrust().detail()
-                : look.corrupt() != null ? "corrupt: " + look.corrupt().getMessage().substring("corrupt object: ".length())
+                : look.corrupt() != null ? "corrupt: " + String.valueOf(look.corrupt().getMessage()).substring("corrupt object: ".length())
                 : null;
         ObjectHeader header = look.header();
         if (header == null) {

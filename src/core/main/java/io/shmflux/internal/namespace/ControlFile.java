@@ -1,5 +1,6 @@
 package io.shmflux.internal.namespace;
 
+import java.util.Objects;
 import io.shmflux.AccessDeniedException;
 import io.shmflux.CorruptObjectException;
 import io.shmflux.InvalidNameException;
@@ -185,7 +186,7 @@ public final class ControlFile implements AutoCloseable {
             Attach attach = tryAttach(name, path, fd, writable, expectedOwner, spec.kind(), disposition);
             switch (attach.outcome) {
                 case ATTACHED -> {
-                    return attach.control;
+                    return Objects.requireNonNull(attach.control);
                 }
                 case RETRY_NOW -> {
                 }

@@ -1,5 +1,6 @@
 package io.shmflux.internal.namespace;
 
+import org.jspecify.annotations.Nullable;
 import io.shmflux.SharedMemoryException;
 import io.shmflux.internal.linux.Libc;
 import io.shmflux.internal.linux.NativeAccess;
@@ -44,7 +45,7 @@ public final class NameSpace {
     static final String TEMP_PREFIX = PREFIX + "tmp.";
     private static final Duration TEMP_GRACE = Duration.ofSeconds(30);
 
-    private static volatile NameSpace instance;
+    private static volatile @Nullable NameSpace instance;
 
     private final String directory;
     private final int uid;

@@ -1,5 +1,6 @@
 package io.shmflux.internal.protocol;
 
+import org.jspecify.annotations.Nullable;
 import io.shmflux.SharedMemoryException;
 
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -54,7 +55,7 @@ public final class ChangeDispatcher {
     private volatile boolean closed;
     /** True while the thread is inside listener code, which may block for as long as it likes. */
     private volatile boolean delivering;
-    private Thread thread;
+    private @Nullable Thread thread;
 
     /**
      * @param retain  called before the thread starts: holds the object (and so the log's memory) for

@@ -308,7 +308,7 @@ public final class ChangeLog {
         }
     }
 
-    private interface Locked<T> {
+    private interface Locked<T extends @Nullable Object> {
         T run();
     }
 
@@ -317,7 +317,7 @@ public final class ChangeLog {
      * this object's writer on the same thread is refused where it would wait: this handle's lock held
      * by this thread, or the writer lock held while the change in progress is this thread's.
      */
-    private <T> T withWriterLock(String operation, Locked<T> action) {
+    private <T extends @Nullable Object> T withWriterLock(String operation, Locked<T> action) {
         if (!canWrite) {
             throw new AccessDeniedException("publishing needs write access to the control file: object="
                     + control.name());
@@ -363,7 +363,7 @@ public final class ChangeLog {
     }
 
     private void withWriterLock(Runnable action) {
-        withWriterLock("recover", () -> {
+        withWriterLock("recover", (Locked<@Nullable Void>) () -> {
             action.run();
             return null;
         });
@@ -513,21 +513,21 @@ public final class ChangeLog {
                 continue;
             }
             T result;
-            RuntimeException failure = null;
             try {
                 result = reader.apply(range);
             } catch (RuntimeException e) {
-                result = null;
-                failure = e;
+                VarHandle.loadLoadFence();
+                if (before == (long) LONG.getOpaque(region, SEQUENCE_OFFSET)) {
+                    throw e; // the reader failed on consistent data: its own failure
+                }
+                abandonedWrite = false; // it failed on a range being rewritten: read again
+                continue;
             }
             long tornOffset = (long) LONG.get(region, TORN_OFFSET_OFFSET);
             long tornLength = (long) LONG.get(region, TORN_LENGTH_OFFSET);
             VarHandle.loadLoadFence();
             long after = (long) LONG.getOpaque(region, SEQUENCE_OFFSET);
             if (before == after) {
-                if (failure != null) {
-                    throw failure;
-                }
                 boolean torn = (before & 1) != 0 // a dead writer's change nobody here can finish
                         || (tornLength != 0 && tornOffset < offset + length && offset < tornOffset + tornLength);
                 return new Read<>(result, before >>> 1, torn);

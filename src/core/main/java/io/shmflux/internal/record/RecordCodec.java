@@ -1,5 +1,6 @@
 package io.shmflux.internal.record;
 
+import java.util.Objects;
 import io.shmflux.FixedLength;
 import io.shmflux.InvalidParameterException;
 import org.jspecify.annotations.Nullable;
@@ -185,8 +186,8 @@ public final class RecordCodec {
         long offset = 0;
         long alignment = 1;
         MethodHandle decode = constructor;
-        MethodHandle encode = null;
-        MethodHandle validate = null;
+        @Nullable MethodHandle encode = null;
+        @Nullable MethodHandle validate = null;
         for (int i = 0; i < components.length; i++) {
             RecordComponent component = components[i];
             String componentPath = path + "." + component.getName();
@@ -223,7 +224,9 @@ public final class RecordCodec {
         decode = MethodHandles.permuteArguments(decode, MethodType.methodType(type, MemorySegment.class, long.class),
                 reorder);
         enclosing.remove(type);
-        return new Part(MemoryLayout.structLayout(members.toArray(MemoryLayout[]::new)), decode, encode, validate);
+        // at least one component (checked above), so encode is set
+        return new Part(MemoryLayout.structLayout(members.toArray(MemoryLayout[]::new)), decode,
+                Objects.requireNonNull(encode), validate);
     }
 
     private static Part element(Class<?> owner, RecordComponent component, int index, String path,
