@@ -9,6 +9,8 @@ module io.shmflux {
     requires transitive reactor.core;
     requires transitive org.reactivestreams;
     requires static transitive org.jspecify;
+    // JFR events (io.shmflux.*): part of the JDK, no dependency
+    requires jdk.jfr;
 
     exports io.shmflux;
     exports io.shmflux.sync;

@@ -1,5 +1,6 @@
 package io.shmflux;
 
+import io.shmflux.internal.observe.Diagnostics;
 import io.shmflux.internal.protocol.ChangeCursor;
 import io.shmflux.internal.protocol.ChangeDispatcher;
 import io.shmflux.internal.protocol.ChangeLog;
@@ -179,8 +180,15 @@ final class ChangeFeed extends Flux<ChangeEvent> {
                 if (requested.get() != Long.MAX_VALUE) {
                     requested.decrementAndGet();
                 }
+                long missed = cursor.missed();
+                if (missed != 0) {
+                    Diagnostics.subscriberLapped(describedAs, missed, record.sequence());
+                }
+                if (record.torn()) {
+                    Diagnostics.tornChange(describedAs, record.sequence(), record.offset(), record.length());
+                }
                 actual.onNext(new ChangeEvent(record.sequence(), record.offset(), record.length(), record.writerPid(),
-                        record.timestamp(), cursor.missed(), record.torn()));
+                        record.timestamp(), missed, record.torn()));
             }
             cursor.drainEnded();
         }

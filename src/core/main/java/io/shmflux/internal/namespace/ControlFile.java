@@ -1,5 +1,7 @@
 package io.shmflux.internal.namespace;
 
+import io.shmflux.internal.observe.Diagnostics;
+import io.shmflux.internal.observe.Diagnostics.ReclaimReason;
 import java.util.Objects;
 import io.shmflux.AccessDeniedException;
 import io.shmflux.CorruptObjectException;
@@ -267,6 +269,7 @@ public final class ControlFile implements AutoCloseable {
                 // a corrupt object nobody holds goes whole (both files); a held one stays, for this name only
                 if (writable && lease(fd).tryExclusive()
                         && destroyLocked(fd, path, null, stat.uid())) {
+                    Diagnostics.objectReclaimed(path, ReclaimReason.CORRUPT);
                     return Attach.RETRY_NOW;
                 }
                 throw corrupt;
@@ -281,6 +284,7 @@ public final class ControlFile implements AutoCloseable {
                     if (!destroyLocked(fd, path, header, stat.uid())) {
                         throw deadObject(name, path, kind, disposition);
                     }
+                    Diagnostics.objectReclaimed(path, ReclaimReason.HALF_CREATED);
                     return Attach.RETRY_NOW;
                 }
                 return Attach.BUSY;
@@ -298,6 +302,7 @@ public final class ControlFile implements AutoCloseable {
                 if (!destroyLocked(fd, path, header, stat.uid())) {
                     throw deadObject(name, path, kind, disposition);
                 }
+                Diagnostics.objectReclaimed(path, ReclaimReason.STALE);
                 return Attach.RETRY_NOW;
             }
             if (!writable && lease(fd).others() == LeaseState.DEAD) {
@@ -374,6 +379,7 @@ public final class ControlFile implements AutoCloseable {
             control.header = ObjectHeader.parse(segment, path); // what others will check, checked by its maker
             lease(fd).hold();
             keep = true;
+            Diagnostics.objectCreated(name.text(), spec.kind().displayName(), path);
             return control;
         } catch (NativeCallException e) {
             if (e.errno() == Errno.ENOSPC) {
@@ -472,6 +478,7 @@ public final class ControlFile implements AutoCloseable {
             }
             if (!path.endsWith(NameSpace.CONTROL_SUFFIX)) {
                 unlinkQuietly(path); // a temporary file of an older version, whose creator died before naming it
+                Diagnostics.objectReclaimed(path, ReclaimReason.LEFTOVER_TEMPORARY);
                 return Reclaim.RECLAIMED;
             }
             ObjectHeader header;
@@ -483,8 +490,12 @@ public final class ControlFile implements AutoCloseable {
             if (header != null && header.ready() && (distrust = FileTrust.ofLinks(stat)) != null) {
                 return Reclaim.kept("status=" + distrust.status() + ", " + distrust.detail());
             }
-            return destroyLocked(fd, path, header, stat.uid()) ? Reclaim.RECLAIMED
-                    : Reclaim.kept("status=not ours, owner=" + Integer.toUnsignedString(stat.uid())
+            if (destroyLocked(fd, path, header, stat.uid())) {
+                Diagnostics.objectReclaimed(path, header == null ? ReclaimReason.CORRUPT
+                        : header.ready() ? ReclaimReason.STALE : ReclaimReason.HALF_CREATED);
+                return Reclaim.RECLAIMED;
+            }
+            return Reclaim.kept("status=not ours, owner=" + Integer.toUnsignedString(stat.uid())
                     + ", reason=the sticky directory lets only its owner remove it");
         } catch (NativeCallException e) {
             return Reclaim.kept("status=unreadable, call=" + e.call() + ", errno=" + e.errnoName());
@@ -639,7 +650,12 @@ public final class ControlFile implements AutoCloseable {
                 return false;
             }
             lastHolderAction.run();
-            return destroyLocked(fd, path, header, ownerUid);
+            if (!destroyLocked(fd, path, header, ownerUid)) {
+                return false;
+            }
+            ObjectHeader checked = header;
+            Diagnostics.objectDestroyed(name.text(), checked == null ? "unknown" : checked.kind().displayName(), path);
+            return true;
         } catch (NativeCallException e) {
             throw failure("cannot close object", name, path, e);
         } finally {

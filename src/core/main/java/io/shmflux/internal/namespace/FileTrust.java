@@ -1,5 +1,6 @@
 package io.shmflux.internal.namespace;
 
+import io.shmflux.internal.observe.Diagnostics;
 import io.shmflux.AccessDeniedException;
 import io.shmflux.internal.linux.FileStat;
 import org.jspecify.annotations.Nullable;
@@ -26,6 +27,7 @@ public final class FileTrust {
 
         /** {@return the exception for an open or create of {@code name} refused for this reason} */
         public AccessDeniedException denied(String what, ObjectName name, String path) {
+            Diagnostics.refused(what, name.text(), path, status, detail);
             return new AccessDeniedException(what + ": name=" + ObjectName.quote(name.text()) + ", path=" + path
                     + ", status=" + status + ", " + detail);
         }

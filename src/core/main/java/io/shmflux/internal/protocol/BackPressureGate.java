@@ -1,5 +1,7 @@
 package io.shmflux.internal.protocol;
 
+import io.shmflux.internal.observe.Diagnostics;
+import org.jspecify.annotations.Nullable;
 import io.shmflux.PublishTimeoutException;
 import io.shmflux.internal.linux.Futex;
 import io.shmflux.internal.liveness.LeaseState;
@@ -65,6 +67,7 @@ final class BackPressureGate {
             return;
         }
         long start = 0;
+        Diagnostics.@Nullable BackPressureWait wait = null;
         for (int slot = 0; slot < used; slot++) {
             long at = ring.subscriberOffset(slot);
             while (true) {
@@ -76,11 +79,13 @@ final class BackPressureGate {
                     INT.compareAndSet(region, at + SUBSCRIBER_TOKEN_OFFSET, token, 0);
                     continue;
                 }
-                if (start == 0) {
+                if (wait == null) {
                     start = System.nanoTime();
+                    wait = Diagnostics.BackPressureWait.begin(object, n);
                 }
                 long left = start + timeoutNanos - System.nanoTime();
                 if (left <= 0) {
+                    wait.end(true);
                     long pid = (long) LONG.get(region, at + SUBSCRIBER_PID_OFFSET);
                     throw new PublishTimeoutException("publish timed out waiting for a back-pressure subscriber: object="
                             + object + ", subscriberPid=" + pid + ", slot=" + slot + ", position="
@@ -100,6 +105,9 @@ final class BackPressureGate {
                 waits++;
                 Futex.await(region.asSlice(at + SUBSCRIBER_PROGRESS_OFFSET, 4), waiting, Math.min(left, SLICE_NANOS));
             }
+        }
+        if (wait != null) {
+            wait.end(false);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.shmflux.internal.protocol;
 
+import io.shmflux.internal.observe.Diagnostics;
 import io.shmflux.AccessDeniedException;
 import io.shmflux.ChangesCompletedException;
 import io.shmflux.ReentrantChangeException;
@@ -377,9 +378,11 @@ public final class ChangeLog {
             LONG.set(region, RECOVERED_OFFSET, (long) LONG.get(region, RECOVERED_OFFSET) + 1);
             // a completer that died mid-marker: finish the marker, not a change
             int flags = ring.endSequence() == n ? FLAG_END : FLAG_TORN;
-            finish(n, (long) LONG.get(region, PENDING_OFFSET_OFFSET), (long) LONG.get(region, PENDING_LENGTH_OFFSET),
-                    (long) LONG.get(region, PENDING_PID_OFFSET), (long) LONG.get(region, PENDING_TIMESTAMP_OFFSET),
-                    flags);
+            long offset = (long) LONG.get(region, PENDING_OFFSET_OFFSET);
+            long length = (long) LONG.get(region, PENDING_LENGTH_OFFSET);
+            long pid = (long) LONG.get(region, PENDING_PID_OFFSET);
+            finish(n, offset, length, pid, (long) LONG.get(region, PENDING_TIMESTAMP_OFFSET), flags);
+            Diagnostics.writerRecovered(control.name().toString(), n, offset, length, pid, flags == FLAG_END);
         } else {
             notifySubscribers(sequence >>> 1); // it may have died between publishing and notifying
         }
