@@ -7,6 +7,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.module.ModuleDescriptor;
+import java.lang.module.ModuleFinder;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.jar.JarFile;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,6 +45,45 @@ class ModularJarIT {
         assertTrue(r.output.contains("exports io.shmflux.sync\n"), r.output);
         assertFalse(r.output.contains("exports io.shmflux.internal"), r.output);
         assertTrue(r.output.contains("contains io.shmflux.internal.linux"), r.output);
+    }
+
+    @Test
+    void theLibrarysRuntimeDependenciesAreExactlyReactorCoreAndJspecify() throws Exception {
+        ModuleDescriptor module = ModuleFinder.of(JAR).find("io.shmflux").orElseThrow().descriptor();
+        Set<String> required = new TreeSet<>();
+        for (ModuleDescriptor.Requires r : module.requires()) {
+            if (!r.name().startsWith("java.") && !r.name().startsWith("jdk.")) {
+                required.add(r.name() + (r.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC) ? " (static)" : ""));
+            }
+        }
+        // org.reactivestreams is reactor-core's own dependency, required because the API returns its types
+        assertEquals(new TreeSet<>(List.of("reactor.core", "org.reactivestreams", "org.jspecify (static)")), required);
+
+        Document pom = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(Path.of("pom.xml").toFile());
+        NodeList dependencies = pom.getElementsByTagName("dependency");
+        Set<String> runtime = new TreeSet<>();
+        for (int i = 0; i < dependencies.getLength(); i++) {
+            Element dependency = (Element) dependencies.item(i);
+            NodeList scope = dependency.getElementsByTagName("scope");
+            if (scope.getLength() == 0 || !scope.item(0).getTextContent().equals("test")) {
+                runtime.add(dependency.getElementsByTagName("artifactId").item(0).getTextContent());
+            }
+        }
+        assertEquals(new TreeSet<>(List.of("reactor-core", "jspecify")), runtime);
+    }
+
+    @Test
+    void theJarCarriesTheLicenceAndComesWithSourcesAndJavadoc() throws Exception {
+        try (JarFile jar = new JarFile(JAR.toFile())) {
+            assertTrue(jar.getEntry("META-INF/LICENSE") != null, "LICENSE in " + JAR);
+            assertTrue(jar.getEntry("META-INF/NOTICE") != null, "NOTICE in " + JAR);
+        }
+        String base = JAR.toString().substring(0, JAR.toString().length() - ".jar".length());
+        try (JarFile sources = new JarFile(base + "-sources.jar"); JarFile javadoc = new JarFile(base + "-javadoc.jar")) {
+            assertTrue(sources.getEntry("io/shmflux/FileMapping.java") != null, "sources jar");
+            assertTrue(javadoc.getEntry("io/shmflux/FileMapping.html") != null, "javadoc jar");
+            assertTrue(javadoc.getEntry("io/shmflux/internal/linux/Libc.html") == null, "no internals in the javadoc");
+        }
     }
 
     @Test
