@@ -1,0 +1,5 @@
+/**
+ * The tool jar's launcher, compiled for Java 8: it runs the tool in a JDK 25 or later, whichever
+ * {@code java} started the jar. Not API.
+ */
+package io.shmflux.cli.launch;
