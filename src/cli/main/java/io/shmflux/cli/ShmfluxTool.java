@@ -50,7 +50,15 @@ public final class ShmfluxTool implements Runnable {
 
     /** Runs one command line; {@return the exit code} */
     static int run(String... args) {
-        CommandLine commandLine = commandLine();
+        return run(commandLine(), args);
+    }
+
+    /** Runs one command line printing to {@code out} and {@code err}; {@return the exit code} */
+    static int run(PrintWriter out, PrintWriter err, String... args) {
+        return run(commandLine().setOut(out).setErr(err), args);
+    }
+
+    private static int run(CommandLine commandLine, String[] args) {
         int code = commandLine.execute(args);
         commandLine.getOut().flush();
         commandLine.getErr().flush();
