@@ -10,7 +10,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 /** {@code shmflux gc}: reclaims every object whose holders all died. */
-@Command(name = "gc", mixinStandardHelpOptions = true, versionProvider = ToolVersion.class,
+@Command(name = "gc",
         header = "Reclaim every object whose holders all died.",
         description = {"Reclaims every object whose holders all died (kill -9, crash), corrupt ones with both "
                 + "their files, and names each; a stale object it may not remove is reported (kept NAME: ...), "

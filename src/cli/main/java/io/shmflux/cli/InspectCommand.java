@@ -14,7 +14,7 @@ import java.time.Instant;
 import java.util.concurrent.Callable;
 
 /** {@code shmflux inspect NAME [--json]}: one object's control block decoded. */
-@Command(name = "inspect", mixinStandardHelpOptions = true, versionProvider = ToolVersion.class,
+@Command(name = "inspect",
         header = "One object's control block decoded.",
         description = {"The control block decoded: kind, state, layout, files, size, creator, live holders; "
                 + "for a file mapping its change log: sequence, the ring and the changes it holds, the writer "

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code shmflux list [--json]}: every object of this user and of the machine, one line each. */
-@Command(name = "list", mixinStandardHelpOptions = true, versionProvider = ToolVersion.class,
+@Command(name = "list",
         header = "Every object of this user and of the machine, one line each.",
         description = {"Every object of this user (Local\\) and of the machine (Global\\): name, kind, size, "
                 + "backing, live holders, last sequence, and a status: live, stale, or why the library refuses "

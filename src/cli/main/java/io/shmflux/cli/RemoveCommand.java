@@ -12,7 +12,7 @@ import java.io.IOException;
 import java.util.concurrent.Callable;
 
 /** {@code shmflux rm NAME [--force]}: removes one object, refused while live processes hold it. */
-@Command(name = "rm", mixinStandardHelpOptions = true, versionProvider = ToolVersion.class,
+@Command(name = "rm",
         header = "Remove an object (refused while live processes hold it, unless --force).",
         description = {"Removes an object. A stale one is reclaimed by the lifetime protocol; one the library "
                 + "may not remove (squatted, hard-linked, another user's) is refused with the reason; one that "

@@ -10,8 +10,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * {@code shmflux}: {@code ipcs} and {@code ipcrm} for shmflux objects, on picocli.
@@ -25,10 +23,17 @@ import java.util.Map;
  * jar's launcher, {@code io.shmflux.cli.launch.Launcher}, says that).
  */
 @Command(name = "shmflux", mixinStandardHelpOptions = true, versionProvider = ToolVersion.class,
+        scope = CommandLine.ScopeType.INHERIT, // -h, --help, -V, --version, the exit codes and the footer on every command
         description = "ipcs and ipcrm for shmflux objects: list, inspect, watch, remove and reclaim the "
                 + "objects in the name space (/dev/shm, or -Dshmflux.dir).",
         subcommands = {ListCommand.class, InspectCommand.class, WatchCommand.class, RemoveCommand.class,
                 GcCommand.class, CommandLine.HelpCommand.class, AutoComplete.GenerateCompletion.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+                "0:done",
+                "1:refused, not found or failed: one line on stderr, 'shmflux: what: key=value, ...'",
+                "2:bad command line (likewise one line)",
+                "3:no JDK 25 or later found (the jar's launcher)"},
         footer = {"", "NAME is as the program gave it: prices or 'Local\\prices' (this user), 'Global\\prices'.",
                 "'shmflux help COMMAND' or 'shmflux COMMAND --help' describes one command."})
 public final class ShmfluxTool implements Runnable {
@@ -36,9 +41,6 @@ public final class ShmfluxTool implements Runnable {
     static final int OK = 0;
     static final int FAILED = 1;
     static final int USAGE = 2;
-
-    /** Shown by every command's help. */
-    private static final Map<String, String> EXIT_CODES = exitCodes();
 
     @Spec
     CommandSpec spec;
@@ -70,10 +72,6 @@ public final class ShmfluxTool implements Runnable {
         CommandLine commandLine = new CommandLine(new ShmfluxTool());
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
         commandLine.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(false);
-        for (CommandLine command : commandLine.getSubcommands().values()) {
-            command.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(EXIT_CODES);
-        }
-        commandLine.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(EXIT_CODES);
         commandLine.setParameterExceptionHandler((e, args) -> {
             PrintWriter err = e.getCommandLine().getErr();
             err.println("shmflux: " + (e instanceof UsageError ? e.getMessage()
@@ -103,15 +101,6 @@ public final class ShmfluxTool implements Runnable {
 
     private static String helpOf(CommandLine command) {
         return command.getParent() == null ? "shmflux --help" : "shmflux help " + command.getCommandName();
-    }
-
-    private static Map<String, String> exitCodes() {
-        Map<String, String> codes = new LinkedHashMap<>();
-        codes.put("0", "done");
-        codes.put("1", "refused, not found or failed: one line on stderr, 'shmflux: what: key=value, ...'");
-        codes.put("2", "bad command line (likewise one line)");
-        codes.put("3", "no JDK 25 or later found (the jar's launcher)");
-        return codes;
     }
 
     /** A bad command line found by a command itself (a range out of bounds): exit 2, the message as it is. */

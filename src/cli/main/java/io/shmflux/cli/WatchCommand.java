@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
  * a range decoded as hex, longs, doubles or UTF-8. It is an ordinary subscriber: it holds the object
  * while it runs, and closes it on Ctrl-C.
  */
-@Command(name = "watch", mixinStandardHelpOptions = true, versionProvider = ToolVersion.class,
+@Command(name = "watch",
         header = "Print each change as it comes, with a decoded read of a range.",
         description = {"Prints each change as it comes: sequence, offset, length, writer pid, missed (lapped) and "
                 + "torn flags, then one consistent read of a range, decoded: the range given by --offset and "
