@@ -1,5 +1,7 @@
 package io.shmflux.cli.launch;
 
+import org.jspecify.annotations.Nullable;
+
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -91,7 +93,7 @@ public final class Launcher {
     }
 
     /** {@return the {@code java} of a JDK 25 or later, or null; {@code tried} says what was looked at} */
-    private static String findJava(List<String> tried) {
+    private static @Nullable String findJava(List<String> tried) {
         String explicit = System.getenv("SHMFLUX_JAVA");
         if (explicit != null && !explicit.isEmpty()) {
             File file = new File(explicit);
