@@ -4,6 +4,7 @@ import io.shmflux.testing.ChildJvm;
 import io.shmflux.testing.FeedChild;
 import io.shmflux.testing.MappingChild;
 import io.shmflux.testing.NoLeftovers;
+import io.shmflux.testing.Repository;
 import io.shmflux.testing.TestNames;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -114,7 +116,7 @@ class ShmfluxToolTest {
     }
 
     @Test
-    void watchPrintsEachChangeWithItsWriterAndAConsistentViewOfTheBytes() throws Exception {
+    void watchPrintsEachChangeWithItsWriterItsFlagsAndAHexDumpOfTheChangedRange() throws Exception {
         String name = TestNames.unique("watch");
         ChildJvm holder = holder(name);
         Path out = Files.createTempFile("shmflux-watch-", ".out");
@@ -128,17 +130,140 @@ class ShmfluxToolTest {
             assertTrue(watch.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "watch stops after --count events");
             assertEquals(0, watch.exitValue());
             String text = Files.readString(out);
+            assertTrue(text.startsWith("watching Local\\" + name + ": size=4096, sequence=0, range=changed, format=hex, count=3\n"), text);
             for (int i = 1; i <= 3; i++) {
-                assertTrue(text.contains("seq=" + i + " offset=" + i * 8 + " length=8 writer=" + publisher.pid()), text);
-                assertTrue(text.contains("  longs: " + i + "\n"), text); // the value published at that offset
+                assertTrue(text.contains("seq=" + i + " offset=" + i * 8 + " length=8 writer=" + publisher.pid()
+                        + " missed=0 torn=false\n" + String.format("  %08x  %02x 00 00 00 00 00 00 00", i * 8, i)), text);
             }
-            assertTrue(text.contains(String.format("  %08x  01 00 00 00 00 00 00 00", 8)), text);
             publisher.awaitBye(WAIT);
             exit(holder);
         } finally {
             watch.destroyForcibly();
             Files.deleteIfExists(out);
         }
+    }
+
+    @Test
+    void watchDecodesARequestedRangeAsLongsDoublesAndEscapedUtf8() throws Exception {
+        String name = TestNames.unique("formats");
+        ChildJvm holder = holder(name);
+        List<String[]> commands = List.of(
+                new String[] {"watch", name, "--count", "3", "--format", "longs", "--length", "8"},
+                new String[] {"watch", name, "--count", "3", "--format", "DOUBLES", "--offset", "8", "--length", "8"},
+                new String[] {"watch", name, "--count", "3", "--format", "utf8", "--offset", "16", "--length",
+                        String.valueOf(ValueWriterChild.TEXT_BYTES)});
+        List<Path> outs = new ArrayList<>();
+        List<Process> watches = new ArrayList<>();
+        try {
+            for (String[] command : commands) { // three watchers at once: one JVM start's time for all
+                Path out = Files.createTempFile("shmflux-watch-", ".out");
+                outs.add(out);
+                watches.add(toolProcess(out, command));
+            }
+            for (int i = 0; i < watches.size(); i++) {
+                awaitText(outs.get(i), "watching Local\\" + name, watches.get(i));
+            }
+            ChildJvm writer = child(ValueWriterChild.class, name);
+            assertEquals("ready", writer.nextLine());
+            writer.send("go");
+            assertEquals("published 3", writer.nextLine());
+            for (Process watch : watches) {
+                assertTrue(watch.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "watch stops after --count events");
+                assertEquals(0, watch.exitValue());
+            }
+            String longs = Files.readString(outs.get(0));
+            assertTrue(longs.contains("range=offset=0 length=8, format=longs, count=3"), longs);
+            assertTrue(longs.contains("seq=1 offset=0 length=8 writer=" + writer.pid() + " missed=0 torn=false\n"), longs);
+            assertTrue(longs.contains("seq=3 offset=16 length=" + ValueWriterChild.TEXT_BYTES), longs);
+            // every change shows the requested range as it is now: the long stays from the first change on
+            assertEquals(3, longs.lines().filter(l -> l.equals("  longs: " + ValueWriterChild.LONG)).count(), longs);
+            String doubles = Files.readString(outs.get(1));
+            assertTrue(doubles.endsWith("  doubles: " + ValueWriterChild.DOUBLE + "\n"), doubles);
+            String utf8 = Files.readString(outs.get(2));
+            assertTrue(utf8.endsWith("  utf8: \"h\\u00e9 \\\"q\\\" \\\\ \\t!\"\n"), utf8);
+            assertEquals(ValueWriterChild.TEXT, JsonParser.parse(utf8.substring(utf8.lastIndexOf("utf8: ") + 6).strip()));
+            writer.awaitExit(WAIT);
+            exit(holder);
+        } finally {
+            watches.forEach(Process::destroyForcibly);
+            for (Path out : outs) {
+                Files.deleteIfExists(out);
+            }
+        }
+    }
+
+    @Test
+    void watchRefusesABadRangeOrCountWithExitTwoAndOneLine() {
+        String name = TestNames.unique("badrange");
+        ChildJvm holder = holder(name);
+        Run outside = tool("watch", name, "--offset", "4090", "--length", "16");
+        assertEquals(2, outside.exit(), outside.out());
+        assertEquals("shmflux: range out of bounds: offset=4090, length=16, size=4096\n", outside.err());
+        Run partial = tool("watch", name, "--format", "longs", "--length", "12");
+        assertEquals(2, partial.exit(), partial.out());
+        assertEquals("shmflux: range not whole values: offset=0, length=12, size=4096, format=longs, unit=8\n", partial.err());
+        Run count = tool("watch", name, "--count", "0");
+        assertEquals(2, count.exit(), count.out());
+        assertEquals("shmflux: count must be positive: count=0\n", count.err());
+        exit(holder);
+    }
+
+    @Test
+    void listAndInspectJsonCarryEveryDocumentedFieldAndEscapeHostileNamesAndPaths() throws Exception {
+        String plain = TestNames.unique("json");
+        ChildJvm holder = holder(plain);
+        // a name with quotes, a tab and a bracket, a backing file whose path has a quote and a backslash
+        // (ASCII only: argv and file names follow the locale, which may be POSIX; JsonTest has the rest)
+        String hostile = TestNames.unique("j\"s\to'n<");
+        Path odd = Files.createTempDirectory("shmflux-we\"ird\\dir-");
+        Path backing = Files.write(odd.resolve("data.bin"), new byte[8192]);
+        try {
+            holder.call("fromFile " + backing + " " + hostile + " 8192");
+            checkJson(holder, plain, hostile, backing);
+        } finally {
+            Files.deleteIfExists(backing);
+            Files.delete(odd);
+        }
+    }
+
+    private void checkJson(ChildJvm holder, String plain, String hostile, Path backing) throws IOException {
+
+        Run list = tool("list", "--json");
+        assertEquals(0, list.exit(), list.err());
+        assertEquals(1, list.out().lines().count(), "one line: " + list.out());
+        Map<String, Object> listed = JsonParser.object(JsonParser.parse(list.out()));
+        assertEquals(dir.toString(), listed.get("directory"));
+        List<?> objects = (List<?>) listed.get("objects");
+        assertEquals(2, objects.size(), list.out());
+        Map<String, Object> file = JsonParser.object(objects.stream().map(JsonParser::object)
+                .filter(o -> o.get("name").equals("Local\\" + hostile)).findFirst().orElseThrow());
+        assertEquals(backing.toString(), file.get("backing"));
+        assertEquals(backing.toString(), file.get("data_file"));
+        assertEquals(8192L, file.get("size"));
+
+        Run inspect = tool("inspect", "--json", plain);
+        assertEquals(0, inspect.exit(), inspect.err());
+        Map<String, Object> o = JsonParser.object(JsonParser.parse(inspect.out()));
+        assertEquals(documentedFields(), List.copyOf(o.keySet()), "the fields tool.md lists, in its order");
+        assertEquals("Local\\" + plain, o.get("name"));
+        assertEquals("file mapping", o.get("kind"));
+        assertEquals("live", o.get("status"));
+        assertEquals(JsonParser.NULL, o.get("problem"));
+        assertEquals("paging file", o.get("backing"));
+        assertEquals(4096L, o.get("size"));
+        assertEquals(1L, o.get("holders"));
+        assertEquals(holder.pid(), o.get("creator_pid"));
+        assertEquals(0L, o.get("sequence"));
+        assertEquals(false, o.get("writing"));
+        assertEquals(16384L, o.get("ring_capacity"));
+        assertEquals(JsonParser.NULL, o.get("lock_owner_slot"));
+        assertEquals(JsonParser.NULL, o.get("end_sequence"));
+        assertEquals(List.of(), o.get("subscribers"));
+        assertEquals(objects.stream().map(JsonParser::object).filter(l -> l.get("name").equals("Local\\" + plain))
+                .findFirst().orElseThrow(), o, "list and inspect write one schema");
+        Run inspectHostile = tool("inspect", "--json", hostile);
+        assertEquals(file, JsonParser.parse(inspectHostile.out()));
+        exit(holder);
     }
 
     @Test
@@ -234,17 +359,12 @@ class ShmfluxToolTest {
         }
     }
 
-    @Test
-    void badCommandLinesExitWithTwoAndHelpWithZero() {
-        Run unknown = tool("frob");
-        assertEquals(2, unknown.exit());
-        assertTrue(unknown.err().startsWith("shmflux: unknown command: command=frob"), unknown.err());
-        Run missingName = tool("inspect");
-        assertEquals(2, missingName.exit());
-        assertTrue(missingName.err().startsWith("shmflux: missing NAME: command=inspect"), missingName.err());
-        Run help = tool("help");
-        assertEquals(0, help.exit());
-        assertTrue(help.out().startsWith("usage: shmflux COMMAND"), help.out());
+    /** The fields of the JSON table in tool.md, in its order: the docs cannot drift from the output. */
+    private static List<String> documentedFields() throws IOException {
+        String doc = Files.readString(Repository.file("src/site/markdown/tool.md"));
+        String table = doc.substring(doc.indexOf("| Field | Type |"), doc.indexOf("\n\n", doc.indexOf("| Field | Type |")));
+        return table.lines().skip(2).map(row -> row.substring(row.indexOf('`') + 1, row.indexOf('`', row.indexOf('`') + 1)))
+                .toList();
     }
 
     // ---- helpers --------------------------------------------------------------------------------
