@@ -4,7 +4,7 @@ import io.shmflux.internal.observe.Diagnostics;
 import io.shmflux.internal.protocol.ChangeCursor;
 import io.shmflux.internal.protocol.ChangeDispatcher;
 import io.shmflux.internal.protocol.ChangeLog;
-import io.shmflux.internal.protocol.ChangeRecord;
+import io.shmflux.internal.protocol.TakenChange;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
@@ -30,8 +30,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ol>
  * The change thread and the subscriber's {@code request} calls both drain; a work-in-progress counter
  * lets one of them at a time do it. Nothing is buffered: events are read from the ring when demanded.
+ *
+ * <p>What one signal carries is the subclass's: one {@link ChangeEvent} per change ({@link Events}), or
+ * a {@link ChangeBatch} of the changes there are, up to a limit ({@link Batches}). Taking a change from
+ * the cursor allocates nothing; a signal allocates its event or its batch.
+ *
+ * @param <T> the signal type
  */
-final class ChangeFeed extends Flux<ChangeEvent> {
+abstract sealed class ChangeFeed<T> extends Flux<T> permits ChangeFeed.Events, ChangeFeed.Batches {
 
     private final ChangeLog log;
     private final ChangeDispatcher dispatcher;
@@ -39,8 +45,8 @@ final class ChangeFeed extends Flux<ChangeEvent> {
     private final ChangeOptions options;
     private final String describedAs;
 
-    ChangeFeed(ChangeLog log, ChangeDispatcher dispatcher, ObjectReference object, ChangeOptions options,
-               String describedAs) {
+    private ChangeFeed(ChangeLog log, ChangeDispatcher dispatcher, ObjectReference object, ChangeOptions options,
+                       String describedAs) {
         this.log = log;
         this.dispatcher = dispatcher;
         this.object = object;
@@ -48,8 +54,76 @@ final class ChangeFeed extends Flux<ChangeEvent> {
         this.describedAs = describedAs;
     }
 
+    /** One {@link ChangeEvent} per change. */
+    static final class Events extends ChangeFeed<ChangeEvent> {
+
+        Events(ChangeLog log, ChangeDispatcher dispatcher, ObjectReference object, ChangeOptions options,
+               String describedAs) {
+            super(log, dispatcher, object, options, describedAs);
+        }
+
+        @Override
+        @Nullable ChangeEvent take(ChangeCursor cursor) {
+            if (!cursor.advance()) {
+                return null;
+            }
+            TakenChange c = cursor.taken();
+            long missed = observe(cursor);
+            return new ChangeEvent(c.sequence(), c.offset(), c.length(), c.writerPid(), c.timestamp(), missed,
+                    c.torn());
+        }
+    }
+
+    /** The changes there are, up to {@code maxBatch}, per {@link ChangeBatch}. */
+    static final class Batches extends ChangeFeed<ChangeBatch> {
+
+        private final int maxBatch;
+
+        Batches(ChangeLog log, ChangeDispatcher dispatcher, ObjectReference object, ChangeOptions options,
+                String describedAs, int maxBatch) {
+            super(log, dispatcher, object, options, describedAs);
+            this.maxBatch = maxBatch;
+        }
+
+        @Override
+        @Nullable ChangeBatch take(ChangeCursor cursor) {
+            // sized by what is published now: a lapped cursor may fill less, a late publish waits
+            int capacity = (int) Math.min(maxBatch, Math.max(1, cursor.available()));
+            long[] fields = null;
+            int size = 0;
+            while (size < capacity && cursor.advance()) {
+                if (fields == null) {
+                    fields = ChangeBatch.storage(capacity);
+                }
+                TakenChange c = cursor.taken();
+                ChangeBatch.set(fields, size++, c.sequence(), c.offset(), c.length(), c.writerPid(), c.timestamp(),
+                        observe(cursor), c.torn());
+            }
+            return fields == null ? null : new ChangeBatch(fields, size);
+        }
+    }
+
+    /**
+     * {@return the next signal from the cursor, or null if it has no change now} Called only as far as
+     * the subscriber requested.
+     */
+    abstract @Nullable T take(ChangeCursor cursor);
+
+    /** Reports what is rare about the change just taken (lapped, torn). {@return its missed count} */
+    final long observe(ChangeCursor cursor) {
+        long missed = cursor.missed();
+        TakenChange c = cursor.taken();
+        if (missed != 0) {
+            Diagnostics.subscriberLapped(describedAs, missed, c.sequence());
+        }
+        if (c.torn()) {
+            Diagnostics.tornChange(describedAs, c.sequence(), c.offset(), c.length());
+        }
+        return missed;
+    }
+
     @Override
-    public void subscribe(CoreSubscriber<? super ChangeEvent> actual) {
+    public void subscribe(CoreSubscriber<? super T> actual) {
         if (!object.retain()) {
             Operators.error(actual, new HandleClosedException("mapping closed: object=" + describedAs));
             return;
@@ -77,7 +151,7 @@ final class ChangeFeed extends Flux<ChangeEvent> {
     /** One subscription. */
     private final class Feed implements Subscription, ChangeDispatcher.Listener {
 
-        private final CoreSubscriber<? super ChangeEvent> actual;
+        private final CoreSubscriber<? super T> actual;
         private final ChangeCursor cursor;
         private final boolean lowLatency;
         private final AtomicInteger wip = new AtomicInteger();
@@ -87,7 +161,7 @@ final class ChangeFeed extends Flux<ChangeEvent> {
         private volatile boolean cancelled;
         private boolean terminated;
 
-        Feed(CoreSubscriber<? super ChangeEvent> actual, ChangeCursor cursor, boolean lowLatency) {
+        Feed(CoreSubscriber<? super T> actual, ChangeCursor cursor, boolean lowLatency) {
             this.actual = actual;
             this.cursor = cursor;
             this.lowLatency = lowLatency;
@@ -170,25 +244,20 @@ final class ChangeFeed extends Flux<ChangeEvent> {
             }
         }
 
-        /** Delivers changes from the cursor as far as requested. */
+        /** Delivers signals from the cursor as far as requested: demand is read once and settled once. */
         private void emit() {
-            while (requested.get() > 0 && !cancelled) {
-                ChangeRecord record = cursor.poll();
-                if (record == null) {
+            long demand = requested.get();
+            long emitted = 0;
+            while (emitted != demand && !cancelled) {
+                T next = take(cursor);
+                if (next == null) {
                     break;
                 }
-                if (requested.get() != Long.MAX_VALUE) {
-                    requested.decrementAndGet();
-                }
-                long missed = cursor.missed();
-                if (missed != 0) {
-                    Diagnostics.subscriberLapped(describedAs, missed, record.sequence());
-                }
-                if (record.torn()) {
-                    Diagnostics.tornChange(describedAs, record.sequence(), record.offset(), record.length());
-                }
-                actual.onNext(new ChangeEvent(record.sequence(), record.offset(), record.length(), record.writerPid(),
-                        record.timestamp(), missed, record.torn()));
+                actual.onNext(next);
+                emitted++;
+            }
+            if (emitted != 0 && demand != Long.MAX_VALUE) {
+                requested.addAndGet(-emitted);
             }
             cursor.drainEnded();
         }

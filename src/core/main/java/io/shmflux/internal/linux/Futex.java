@@ -114,8 +114,9 @@ public final class Futex {
 
     /** Wakes up to {@code count} waiters on the word (FUTEX_WAKE). {@return how many were woken} */
     public static int wake(MemorySegment word, int count) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
+        // the publish path when somebody sleeps: the thread's buffer, not an arena per call
+        MemorySegment state = SCRATCH.get().callState;
+        try {
             long result = (long) syscall6.invokeExact(state, Libc.SYS_FUTEX, word.address(), FUTEX_WAKE,
                     (long) count, 0L, 0L, 0L);
             if (result < 0) {

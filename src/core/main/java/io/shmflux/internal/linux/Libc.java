@@ -268,8 +268,32 @@ public final class Libc {
 
     /** statx(2) of an open descriptor. */
     public static FileStat fstat(int fd) throws NativeCallException {
-        return statx(fd, "", AT_EMPTY_PATH, "fstat");
+        StatScratch scratch = STAT_SCRATCH.get();
+        int result;
+        try {
+            result = (int) statx.invokeExact(scratch.callState, fd, EMPTY_PATH, AT_EMPTY_PATH, STATX_BASIC_STATS,
+                    scratch.buffer);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        check("statx", result, scratch.callState, "fstat");
+        return FileStat.from(scratch.buffer);
     }
+
+    /** The empty path of {@code fstat}'s {@code statx(fd, "", AT_EMPTY_PATH)}: one, for every call. */
+    private static final MemorySegment EMPTY_PATH = Arena.global().allocateFrom("");
+
+    /**
+     * Each thread's call state and statx buffer for {@link #fstat}, allocated once: the open and close
+     * paths call it several times, and an arena per call costs more than the system call.
+     */
+    private record StatScratch(MemorySegment callState, MemorySegment buffer) {
+    }
+
+    private static final ThreadLocal<StatScratch> STAT_SCRATCH = ThreadLocal.withInitial(() -> {
+        Arena arena = Arena.ofAuto();
+        return new StatScratch(arena.allocate(CALL_STATE), arena.allocate(FileStat.STATX_SIZE, 8));
+    });
 
     /** statx(2) of a path, not following a final symbolic link. */
     public static FileStat lstat(String path) throws NativeCallException {
@@ -277,7 +301,7 @@ public final class Libc {
     }
 
     private static FileStat statx(int dirfd, String path, int flags, String what) throws NativeCallException {
-        MemorySegment buffer = Arena.ofAuto().allocate(FileStat.STATX_SIZE, 8);
+        MemorySegment buffer = STAT_SCRATCH.get().buffer;
         call("statx", what, (arena, state) -> (int) statx.invokeExact(state, dirfd, arena.allocateFrom(path), flags,
                 STATX_BASIC_STATS, buffer));
         return FileStat.from(buffer);

@@ -37,6 +37,7 @@ public final class ChangeCursor {
     private final ChangeLog log;
     private final ChangeRing ring;
     private final @Nullable SubscriberSlot slot;
+    private final TakenChange taken = new TakenChange();
     private long cursor;
     private long missed;
     private long lastMissed;
@@ -63,9 +64,16 @@ public final class ChangeCursor {
 
     /** {@return the next change to deliver, or null if caught up or ended} Steps above. */
     public @Nullable ChangeRecord poll() {
+        return advance() ? taken.toRecord() : null;
+    }
+
+    /**
+     * Takes the next change into {@link #taken()}, allocating nothing. {@return false if caught up or
+     * ended} Steps above.
+     */
+    public boolean advance() {
         while (!ended) {
-            ChangeRecord record = ring.record(cursor);
-            if (record == null) {
+            if (!ring.read(cursor, taken)) {
                 // once the counter says the change is published, its record is visible (records are
                 // written before the counter moves)
                 long published = ring.published();
@@ -73,22 +81,19 @@ public final class ChangeCursor {
                     ChangeRecord abandoned = log.abandonedChange(cursor);
                     if (abandoned == null) {
                         ended = ring.endSequence() != 0;
-                        return null;
+                        return false;
                     }
-                    record = abandoned;
-                } else {
-                    record = ring.record(cursor);
-                    if (record == null) {
-                        long skip = ring.lapSkip(cursor, published);
-                        missed += skip;
-                        cursor += skip;
-                        continue;
-                    }
+                    taken.set(abandoned);
+                } else if (!ring.read(cursor, taken)) {
+                    long skip = ring.lapSkip(cursor, published);
+                    missed += skip;
+                    cursor += skip;
+                    continue;
                 }
             }
-            if (record.end()) {
+            if (taken.end()) {
                 ended = true;
-                return null;
+                return false;
             }
             cursor++;
             lastMissed = missed;
@@ -96,9 +101,19 @@ public final class ChangeCursor {
             if (slot != null) {
                 slot.advance(cursor, false);
             }
-            return record;
+            return true;
         }
-        return null;
+        return false;
+    }
+
+    /** {@return the change {@link #advance()} took last} Overwritten by the next advance. */
+    public TakenChange taken() {
+        return taken;
+    }
+
+    /** {@return how many changes a subscriber could still take now: an upper bound (some may be lapped)} */
+    public long available() {
+        return Math.max(0, ring.published() - cursor + 1);
     }
 
     /** {@return how many changes were lost just before the change {@link #poll()} returned last} */

@@ -85,10 +85,19 @@ public final class ChangeRing {
      * hold it yet, or it is being overwritten}
      */
     public @Nullable ChangeRecord record(long n) {
+        TakenChange into = new TakenChange();
+        return read(n, into) ? into.toRecord() : null;
+    }
+
+    /**
+     * Reads change record {@code n} into {@code into}, allocating nothing. {@return false if the ring
+     * no longer holds it (lapped), does not hold it yet, or it is being overwritten}
+     */
+    boolean read(long n, TakenChange into) {
         long record = recordOffset(ringOffset, capacity, n);
         long before = (long) LONG.getAcquire(region, record + RECORD_SEQUENCE_OFFSET);
         if (before != n) {
-            return null;
+            return false;
         }
         long offset = (long) LONG.get(region, record + RECORD_OFFSET_OFFSET);
         long length = (long) LONG.get(region, record + RECORD_LENGTH_OFFSET);
@@ -97,10 +106,10 @@ public final class ChangeRing {
         int flags = (int) INT.get(region, record + RECORD_FLAGS_OFFSET);
         VarHandle.loadLoadFence();
         if ((long) LONG.getOpaque(region, record + RECORD_SEQUENCE_OFFSET) != n) {
-            return null;
+            return false;
         }
-        return new ChangeRecord(n, offset, length, writerPid, timestamp, (flags & FLAG_TORN) != 0,
-                (flags & FLAG_END) != 0);
+        into.set(n, offset, length, writerPid, timestamp, (flags & FLAG_TORN) != 0, (flags & FLAG_END) != 0);
+        return true;
     }
 
     /**
