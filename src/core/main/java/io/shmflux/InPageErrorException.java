@@ -9,6 +9,8 @@ package io.shmflux;
  */
 public class InPageErrorException extends SharedMemoryException {
 
+    private static final long serialVersionUID = 1L;
+
     public InPageErrorException(String message, Throwable cause) {
         super(message, cause);
     }

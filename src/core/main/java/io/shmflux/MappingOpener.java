@@ -84,7 +84,7 @@ final class MappingOpener {
         }
         if (nameText == null) {
             NameSpace.get(); // checks native access, like every other entry point
-            ClaimedFile claimed = claimFile(file, size, options);
+            ClaimedFile claimed = claimFile(file, size);
             ControlFile control;
             try {
                 control = ControlFile.anonymous(NameSpace.get(),
@@ -103,7 +103,7 @@ final class MappingOpener {
         ControlFile control = ControlFile.acquire(ns, name,
                 spec(options, ControlBlockDescriptor.FLAG_FILE_BACKED),
                 ControlFile.Disposition.OPEN_ALWAYS, false, BUSY_TIMEOUT, created -> {
-                    claimed[0] = claimFile(file, size, options);
+                    claimed[0] = claimFile(file, size);
                     created.initDataSize(claimed[0].size);
                     created.initBackingFile(claimed[0].path, claimed[0].stat);
                     ChangeLog.initialize(created.region(), options.changeRingCapacity(), options.publishTimeout().toNanos());
@@ -232,7 +232,7 @@ final class MappingOpener {
     }
 
     /** Opens a backing file and claims it for exclusive use by one object (held until the fd closes). */
-    private static ClaimedFile claimFile(Path file, long requestedSize, MappingOptions options) {
+    private static ClaimedFile claimFile(Path file, long requestedSize) {
         String path = file.toAbsolutePath().normalize().toString();
         int fd;
         try {

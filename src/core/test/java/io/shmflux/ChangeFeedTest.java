@@ -241,6 +241,11 @@ class ChangeFeedTest {
                 .assertNext(s -> assertArrayEquals(new byte[]{7, 8}, s.data()))
                 .expectComplete()
                 .verify(WAIT);
+        // snapshots are values: equal by their bytes, not by the arrays' identity
+        assertEquals(mapping.snapshot(0, 2), mapping.snapshot(0, 2));
+        assertEquals(mapping.snapshot(0, 2).hashCode(), mapping.snapshot(0, 2).hashCode());
+        assertFalse(mapping.snapshot(0, 2).equals(mapping.snapshot(0, 3)));
+        assertEquals("Snapshot[sequence=4, length=2, torn=false]", mapping.snapshot(0, 2).toString());
     }
 
     @Test

@@ -43,6 +43,8 @@ import java.util.Map;
  * <p>Everything is resolved when the codec is built: a call runs a tree of method handles with no
  * reflection and allocates nothing but the decoded value (and its strings and arrays).
  */
+// the leaves at the end are found by name (MethodHandles.Lookup.findStatic): Error Prone sees no caller
+@SuppressWarnings("UnusedMethod")
 public final class RecordCodec {
 
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
