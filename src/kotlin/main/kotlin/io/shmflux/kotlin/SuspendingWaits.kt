@@ -1,0 +1,80 @@
+package io.shmflux.kotlin
+
+import io.shmflux.WaitTimeoutException
+import io.shmflux.sync.EventReset
+import io.shmflux.sync.NamedEvent
+import io.shmflux.sync.NamedSemaphore
+import io.shmflux.sync.WaitResult
+import reactor.core.scheduler.Schedulers
+import kotlin.time.Duration
+
+// Suspending waits on events and semaphores. They are not owned by a thread, so any thread may wait
+// for them and any thread may give back what a cancelled wait took: the wait runs on Reactor's
+// boundedElastic scheduler, as the Java API's reactive forms (signals(), usingPermit) do.
+
+/**
+ * Waits until the event is signaled, at most [timeout], suspending the coroutine (Win32
+ * `WaitForSingleObject`); [NamedEvent.await] without blocking the caller's thread. An auto-reset
+ * event is reset by the waiter it releases.
+ *
+ * The futex wait runs on a thread of `Schedulers.boundedElastic()`, never on the caller's
+ * dispatcher. Cancelling the coroutine resumes it at once with the cancellation; the wait ends
+ * within one wait slice (100 ms), and an auto-reset signal it took in a race with the cancel is
+ * given back with [NamedEvent.set], so no other waiter misses it.
+ *
+ * @return `SIGNALED` or `TIMEOUT`
+ * @throws io.shmflux.InvalidParameterException if the timeout is negative
+ * @throws io.shmflux.HandleClosedException if the handle is or gets closed
+ */
+suspend fun NamedEvent.await(timeout: Duration): WaitResult {
+    val javaTimeout = timeout.toTimeout()
+    val start = System.nanoTime()
+    val auto = resetMode() == EventReset.AUTO
+    return awaitOn(Schedulers.boundedElastic(), { await(remaining(javaTimeout, start)) }, { result ->
+        if (auto && result == WaitResult.SIGNALED && isOpen) {
+            set()
+        }
+    })
+}
+
+/**
+ * Takes one unit, waiting at most [timeout] while the count is 0, suspending the coroutine;
+ * [NamedSemaphore.acquire] without blocking the caller's thread.
+ *
+ * The futex wait runs on a thread of `Schedulers.boundedElastic()`, never on the caller's
+ * dispatcher. Cancelling the coroutine resumes it at once with the cancellation; the wait ends
+ * within one wait slice (100 ms), and a unit it took in a race with the cancel is released, so the
+ * count is as if the wait never happened.
+ *
+ * @return `SIGNALED` (one unit taken: [NamedSemaphore.release] it) or `TIMEOUT`
+ * @throws io.shmflux.InvalidParameterException if the timeout is negative
+ * @throws io.shmflux.HandleClosedException if the handle is or gets closed
+ */
+suspend fun NamedSemaphore.acquire(timeout: Duration): WaitResult {
+    val javaTimeout = timeout.toTimeout()
+    val start = System.nanoTime()
+    return awaitOn(Schedulers.boundedElastic(), { acquire(remaining(javaTimeout, start)) }, { result ->
+        if (result == WaitResult.SIGNALED && isOpen) {
+            release(1)
+        }
+    })
+}
+
+/**
+ * Runs [block] holding one unit, and releases it however [block] ends (completes, throws or is
+ * cancelled); [NamedSemaphore.withPermit] for suspending code. The unit is acquired as by
+ * [acquire]; [block] runs in the caller's context and may suspend and switch threads freely (a
+ * semaphore unit belongs to no thread).
+ *
+ * @throws WaitTimeoutException if no unit was acquired within [timeout]
+ */
+suspend fun <T> NamedSemaphore.withPermit(timeout: Duration, block: suspend () -> T): T {
+    if (acquire(timeout) == WaitResult.TIMEOUT) {
+        throw WaitTimeoutException("semaphore acquire timed out: object=${name()}, timeout=$timeout")
+    }
+    try {
+        return block()
+    } finally {
+        release(1)
+    }
+}
