@@ -34,9 +34,9 @@ import kotlin.time.toJavaDuration
  * Events are produced on the handle's change thread and handed to the collector's own context;
  * `collect` never runs on the change thread, so a slow collector holds up no other subscriber.
  */
-fun FileMapping.changeFlow(options: ChangeOptions = ChangeOptions.DEFAULT): Flow<ChangeEvent> =
+public fun FileMapping.changeFlow(options: ChangeOptions = ChangeOptions.DEFAULT): Flow<ChangeEvent> =
     changes(options).asFlow().buffer(Channel.RENDEZVOUS)
 
 /** [MappingOptions.withPublishTimeout] with a [Duration]. */
-fun MappingOptions.withPublishTimeout(publishTimeout: Duration): MappingOptions =
+public fun MappingOptions.withPublishTimeout(publishTimeout: Duration): MappingOptions =
     withPublishTimeout(publishTimeout.toJavaDuration())

@@ -52,7 +52,7 @@ import kotlin.time.Duration
  * @throws AbandonedMutexException if the previous owner died holding it (the mutex is released
  *                                 again and [block] did not run)
  */
-suspend fun <T> NamedMutex.withLock(timeout: Duration, block: suspend CoroutineScope.() -> T): T =
+public suspend fun <T> NamedMutex.withLock(timeout: Duration, block: suspend CoroutineScope.() -> T): T =
     withOwnership(timeout) { result ->
         if (result == WaitResult.ABANDONED) {
             throw AbandonedMutexException("mutex abandoned: object=${name()}, reason=previous owner died holding it; "
@@ -69,7 +69,7 @@ suspend fun <T> NamedMutex.withLock(timeout: Duration, block: suspend CoroutineS
  *
  * @throws WaitTimeoutException if the mutex was not acquired within [timeout]
  */
-suspend fun <T> NamedMutex.withOwnership(timeout: Duration, block: suspend CoroutineScope.(WaitResult) -> T): T {
+public suspend fun <T> NamedMutex.withOwnership(timeout: Duration, block: suspend CoroutineScope.(WaitResult) -> T): T {
     val javaTimeout = timeout.toTimeout()
     if (isHeldByCurrentThread) {
         // inside a block of ours, on the owner thread: recursion, on this thread

@@ -26,7 +26,7 @@ import kotlin.time.Duration
  * @throws io.shmflux.InvalidParameterException if the timeout is negative
  * @throws io.shmflux.HandleClosedException if the handle is or gets closed
  */
-suspend fun NamedEvent.await(timeout: Duration): WaitResult {
+public suspend fun NamedEvent.await(timeout: Duration): WaitResult {
     val javaTimeout = timeout.toTimeout()
     val start = System.nanoTime()
     val auto = resetMode() == EventReset.AUTO
@@ -50,7 +50,7 @@ suspend fun NamedEvent.await(timeout: Duration): WaitResult {
  * @throws io.shmflux.InvalidParameterException if the timeout is negative
  * @throws io.shmflux.HandleClosedException if the handle is or gets closed
  */
-suspend fun NamedSemaphore.acquire(timeout: Duration): WaitResult {
+public suspend fun NamedSemaphore.acquire(timeout: Duration): WaitResult {
     val javaTimeout = timeout.toTimeout()
     val start = System.nanoTime()
     return awaitOn(Schedulers.boundedElastic(), { acquire(remaining(javaTimeout, start)) }, { result ->
@@ -68,7 +68,7 @@ suspend fun NamedSemaphore.acquire(timeout: Duration): WaitResult {
  *
  * @throws WaitTimeoutException if no unit was acquired within [timeout]
  */
-suspend fun <T> NamedSemaphore.withPermit(timeout: Duration, block: suspend () -> T): T {
+public suspend fun <T> NamedSemaphore.withPermit(timeout: Duration, block: suspend () -> T): T {
     if (acquire(timeout) == WaitResult.TIMEOUT) {
         throw WaitTimeoutException("semaphore acquire timed out: object=${name()}, timeout=$timeout")
     }
