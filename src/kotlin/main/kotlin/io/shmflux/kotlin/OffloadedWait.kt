@@ -25,21 +25,18 @@ private const val CANCELLED = 2
  *    took something in a race with the cancel, [giveBack] gets it, on the wait's thread.
  * 3. The wait ends, but the caller is cancelled before it runs again: [giveBack] gets the value
  *    (on the thread that cancels or resumes; see `CancellableContinuation.resume`).
- * So nothing taken is ever lost to a cancel. [afterFailure] runs, on the wait's thread, whenever
- * [wait] throws, whoever the exception is then delivered to.
+ * So nothing taken is ever lost to a cancel.
  */
 internal suspend fun <T> awaitOn(
     scheduler: Scheduler,
     wait: () -> T,
     giveBack: (T) -> Unit,
-    afterFailure: () -> Unit = {},
 ): T = suspendCancellableCoroutine { continuation ->
     val state = AtomicInteger(PENDING)
     val task = scheduler.schedule {
         val value = try {
             wait()
         } catch (e: Throwable) {
-            afterFailure()
             if (state.compareAndSet(PENDING, DELIVERED)) {
                 continuation.resumeWithException(e)
             }

@@ -5,14 +5,14 @@ import io.shmflux.WaitTimeoutException
 import io.shmflux.sync.NamedMutex
 import io.shmflux.sync.WaitResult
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.NonCancellable
 import kotlinx.coroutines.coroutineScope
-import kotlinx.coroutines.reactor.asCoroutineDispatcher
+import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.withContext
-import reactor.core.scheduler.Scheduler
-import reactor.core.scheduler.Schedulers
 import java.time.Duration as JavaDuration
 import kotlin.time.Duration
+
+/** How long the owner thread sleeps in one lock attempt before it checks for a cancel: the Java wait's own slice. */
+private val LOCK_SLICE: JavaDuration = JavaDuration.ofMillis(100)
 
 /**
  * Runs [block] holding the mutex, and unlocks it however [block] ends (completes, throws or is
@@ -20,30 +20,33 @@ import kotlin.time.Duration
  *
  * ## Threads
  * A named mutex is owned by a thread: the thread that locks it must be the one that unlocks it,
- * and only it may lock it again. A coroutine may resume on any thread of its dispatcher, so this
- * function gives each acquisition a dedicated owner thread (a `Schedulers.newSingle` daemon thread
- * named `shmflux-mutex-owner`, as [NamedMutex.usingLock] does in Java):
- * 1. The owner thread locks the mutex, waiting at most [timeout]; the caller suspends meanwhile.
+ * and only it may lock it again. A coroutine may resume on any thread of its dispatcher, so each
+ * call borrows an owner thread of its own, a daemon thread named `shmflux-mutex-owner-N` that
+ * serves no one else until the call returns, and runs everything on it:
+ * 1. The owner thread locks the mutex, waiting at most [timeout]; the caller is suspended and its
+ *    dispatcher free meanwhile.
  * 2. [block] runs in the caller's context with the owner thread as its dispatcher, so every
  *    resumption of [block] (after a `delay`, a `yield`, or a `withContext` that switched to
  *    another dispatcher) comes back to the owner thread, which holds the mutex the whole time.
  *    Code inside a nested `withContext(...)` runs elsewhere: the mutex stays held, but
  *    [NamedMutex.isHeldByCurrentThread] is false there. Coroutines that [block] launches run on the
  *    owner thread too.
- * 3. The owner thread unlocks the mutex, then ends.
+ * 3. The owner thread unlocks the mutex, and the caller resumes in its own context.
  *
- * Cost: one platform thread started and ended per call (some 50 to 100 µs), and a thread switch
- * at the start, at the end and at every resumption of [block]. Code that locks often and never
- * suspends while holding the lock may prefer [NamedMutex.withLock] on a thread of its own.
+ * Cost: two thread switches per call, plus one per resumption of [block]; a thread is started
+ * only when no idle owner thread is left (up to four idle ones are kept, asleep). Code that
+ * locks very often and never suspends while holding the lock may prefer [NamedMutex.withLock] on
+ * a thread of its own.
  *
- * A nested call on the owner thread (from inside [block]) counts one more hold on that thread, as
- * the Java mutex is recursive; it starts no other thread.
+ * A nested call from inside [block] (on the owner thread) counts one more hold on that thread, as
+ * the Java mutex is recursive; it borrows no other thread.
  *
  * ## Cancellation
- * Cancelling the coroutine while it waits for the lock resumes it at once with the cancellation;
- * the owner thread's wait ends within one wait slice (100 ms) and, if it got the lock in a race
- * with the cancel, unlocks it. A cancel while [block] runs ends [block] the usual way, and the
- * mutex is then unlocked by its owner thread. The mutex is never left locked.
+ * The owner thread waits for the lock in slices of 100 ms (the Java wait's own) and checks for a
+ * cancel between them: cancelling the coroutine while it waits ends the wait within one slice,
+ * with nothing held. A cancel while [block] runs ends [block] the usual way, and the owner thread
+ * then unlocks. Lock, block and unlock run on the owner thread with no suspension between the lock
+ * and the start of [block], so no cancel can come between them and leave the mutex held.
  *
  * @apiNote As in Java, abandonment is not a normal outcome here: if the previous owner died
  * holding the mutex, the data it guards may be half-updated, and [block] does not run. Use
@@ -72,7 +75,7 @@ public suspend fun <T> NamedMutex.withLock(timeout: Duration, block: suspend Cor
 public suspend fun <T> NamedMutex.withOwnership(timeout: Duration, block: suspend CoroutineScope.(WaitResult) -> T): T {
     val javaTimeout = timeout.toTimeout()
     if (isHeldByCurrentThread) {
-        // inside a block of ours, on the owner thread: recursion, on this thread
+        // inside a block of ours, on its owner thread: one more hold, on this thread
         val result = lock(JavaDuration.ZERO)
         try {
             return coroutineScope { block(result) }
@@ -80,52 +83,32 @@ public suspend fun <T> NamedMutex.withOwnership(timeout: Duration, block: suspen
             unlock()
         }
     }
-    val owner = OwnerThread(this)
     val start = System.nanoTime()
-    val result = awaitOn(owner.scheduler, { lock(remaining(javaTimeout, start)) }, owner::unlockAndEnd,
-        owner::end)
-    if (result == WaitResult.TIMEOUT) {
-        owner.end()
-        throw WaitTimeoutException("mutex lock timed out: object=${name()}, timeout=$timeout")
-    }
-    val dispatcher = owner.scheduler.asCoroutineDispatcher()
-    try {
-        return withContext(dispatcher) { block(result) }
-    } finally {
-        withContext(NonCancellable + dispatcher) { owner.unlockHere() }
-        owner.end()
-    }
-}
-
-/** The thread that owns one acquisition of a mutex: it locks, runs the holder's code, unlocks, and ends. */
-private class OwnerThread(private val mutex: NamedMutex) {
-
-    val scheduler: Scheduler = Schedulers.newSingle("shmflux-mutex-owner", true)
-
-    /** If [result] says the mutex was taken, unlocks it on the owner thread; then ends the thread. */
-    fun unlockAndEnd(result: WaitResult) {
-        if (result == WaitResult.TIMEOUT) {
-            end()
-            return
-        }
-        scheduler.schedule {
+    return OwnerThreads.borrow { owner ->
+        withContext(owner) {
+            val result = lockInSlices(this@withOwnership, javaTimeout, start)
+            if (result == WaitResult.TIMEOUT) {
+                throw WaitTimeoutException("mutex lock timed out: object=${name()}, timeout=$timeout")
+            }
             try {
-                unlockHere()
+                block(result)
             } finally {
-                end()
+                if (isOpen) { // a closed handle has abandoned it already
+                    unlock()
+                }
             }
         }
     }
+}
 
-    /** Unlocks the mutex; must run on the owner thread. A closed handle has abandoned it already. */
-    fun unlockHere() {
-        if (mutex.isOpen) {
-            mutex.unlock()
+/** Locks [mutex] on this (the owner) thread, one slice at a time, checking for a cancel between slices. */
+private fun CoroutineScope.lockInSlices(mutex: NamedMutex, timeout: JavaDuration, start: Long): WaitResult {
+    while (true) {
+        val left = remaining(timeout, start)
+        val result = mutex.lock(minOf(left, LOCK_SLICE))
+        if (result != WaitResult.TIMEOUT || left <= LOCK_SLICE) {
+            return result
         }
-    }
-
-    /** Ends the thread once what was handed to it has run. Idempotent. */
-    fun end() {
-        scheduler.disposeGracefully().subscribe()
+        ensureActive()
     }
 }

@@ -6,21 +6,25 @@ import io.shmflux.sync.NamedEvent
 import io.shmflux.sync.NamedSemaphore
 import io.shmflux.sync.WaitResult
 import reactor.core.scheduler.Schedulers
+import java.time.Duration as JavaDuration
 import kotlin.time.Duration
 
 // Suspending waits on events and semaphores. They are not owned by a thread, so any thread may wait
 // for them and any thread may give back what a cancelled wait took: the wait runs on Reactor's
-// boundedElastic scheduler, as the Java API's reactive forms (signals(), usingPermit) do.
+// boundedElastic scheduler, as the Java API's reactive forms (signals(), usingPermit) do: one bounded
+// pool for every blocking wait of shmflux in the process, rather than a second one of our own.
 
 /**
  * Waits until the event is signaled, at most [timeout], suspending the coroutine (Win32
  * `WaitForSingleObject`); [NamedEvent.await] without blocking the caller's thread. An auto-reset
  * event is reset by the waiter it releases.
  *
- * The futex wait runs on a thread of `Schedulers.boundedElastic()`, never on the caller's
- * dispatcher. Cancelling the coroutine resumes it at once with the cancellation; the wait ends
- * within one wait slice (100 ms), and an auto-reset signal it took in a race with the cancel is
- * given back with [NamedEvent.set], so no other waiter misses it.
+ * A signaled event is taken at once on the caller's thread (a test that never sleeps). Otherwise
+ * the futex wait runs on a thread of `Schedulers.boundedElastic()`, never on the caller's
+ * dispatcher; [timeout] counts from the call, time spent queued for a thread included.
+ * Cancelling the coroutine resumes it at once with the cancellation; the wait ends within one wait
+ * slice (100 ms), and an auto-reset signal it took in a race with the cancel is given back with
+ * [NamedEvent.set], so no other waiter misses it.
  *
  * @return `SIGNALED` or `TIMEOUT`
  * @throws io.shmflux.InvalidParameterException if the timeout is negative
@@ -29,6 +33,10 @@ import kotlin.time.Duration
 public suspend fun NamedEvent.await(timeout: Duration): WaitResult {
     val javaTimeout = timeout.toTimeout()
     val start = System.nanoTime()
+    val now = await(JavaDuration.ZERO) // never sleeps: the common case costs no thread switch
+    if (now == WaitResult.SIGNALED || javaTimeout.isZero) {
+        return now
+    }
     val auto = resetMode() == EventReset.AUTO
     return awaitOn(Schedulers.boundedElastic(), { await(remaining(javaTimeout, start)) }, { result ->
         if (auto && result == WaitResult.SIGNALED && isOpen) {
@@ -41,10 +49,12 @@ public suspend fun NamedEvent.await(timeout: Duration): WaitResult {
  * Takes one unit, waiting at most [timeout] while the count is 0, suspending the coroutine;
  * [NamedSemaphore.acquire] without blocking the caller's thread.
  *
- * The futex wait runs on a thread of `Schedulers.boundedElastic()`, never on the caller's
- * dispatcher. Cancelling the coroutine resumes it at once with the cancellation; the wait ends
- * within one wait slice (100 ms), and a unit it took in a race with the cancel is released, so the
- * count is as if the wait never happened.
+ * A free unit is taken at once on the caller's thread (a test that never sleeps). Otherwise the
+ * futex wait runs on a thread of `Schedulers.boundedElastic()`, never on the caller's dispatcher;
+ * [timeout] counts from the call, time spent queued for a thread included. Cancelling the
+ * coroutine resumes it at once with the cancellation; the wait ends within one wait slice
+ * (100 ms), and a unit it took in a race with the cancel is released, so the count is as if the
+ * wait never happened.
  *
  * @return `SIGNALED` (one unit taken: [NamedSemaphore.release] it) or `TIMEOUT`
  * @throws io.shmflux.InvalidParameterException if the timeout is negative
@@ -53,6 +63,10 @@ public suspend fun NamedEvent.await(timeout: Duration): WaitResult {
 public suspend fun NamedSemaphore.acquire(timeout: Duration): WaitResult {
     val javaTimeout = timeout.toTimeout()
     val start = System.nanoTime()
+    val now = acquire(JavaDuration.ZERO) // never sleeps: the common case costs no thread switch
+    if (now == WaitResult.SIGNALED || javaTimeout.isZero) {
+        return now
+    }
     return awaitOn(Schedulers.boundedElastic(), { acquire(remaining(javaTimeout, start)) }, { result ->
         if (result == WaitResult.SIGNALED && isOpen) {
             release(1)
