@@ -90,6 +90,19 @@ class ChangeFlowTest {
     }
 
     @Test
+    fun `a change whose writer failed arrives flagged torn`() = runBlocking {
+        SharedMemory.create(TestNames.unique("kt-flow-torn"), 4096).use { mapping ->
+            val events = async(start = kotlinx.coroutines.CoroutineStart.UNDISPATCHED) {
+                mapping.changeFlow().take(2).toList()
+            }
+            assertFailsWith<IllegalStateException> { mapping.publish(0, 8) { error("writer failed") } }
+            mapping.publish(0, byteArrayOf(1))
+            val seen = withTimeout(10.seconds) { events.await() }
+            assertEquals(listOf(true, false), seen.map { it.torn })
+        }
+    }
+
+    @Test
     fun `cancelling the collector frees its back-pressure slot and releases a waiting publisher`() = runBlocking {
         SharedMemory.create(TestNames.unique("kt-flow-cancel"), 4096,
             MappingOptions.DEFAULT.withChangeRingCapacity(8)).use { mapping ->
