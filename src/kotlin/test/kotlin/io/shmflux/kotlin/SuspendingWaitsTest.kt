@@ -75,9 +75,9 @@ class SuspendingWaitsTest {
             NamedSemaphore.create(TestNames.unique("kt-cancel-sem"), 0, 100).use { semaphore ->
                 val acquired = AtomicInteger()
                 var released = 0
-                repeat(12) { round ->
+                repeat(13) { round -> // the last round has no release: its wait can only end by the interrupt
                     val waiter = launch(Dispatchers.Default) {
-                        if (semaphore.acquire(30.seconds) == WaitResult.SIGNALED) {
+                        if (semaphore.acquire(kotlin.time.Duration.INFINITE) == WaitResult.SIGNALED) {
                             acquired.incrementAndGet()
                         }
                     }
@@ -101,7 +101,8 @@ class SuspendingWaitsTest {
                     }
                 }
                 assertEquals(released - acquired.get(), left, "units taken by cancelled waits came back")
-                realDelay(300)
+                realDelay(300) // the last cancelled wait ends within one slice
+                assertEquals(emptyList(), threadsInAWait(), "the cancelled waits' threads were interrupted and freed")
                 assertEquals(WaitResult.TIMEOUT, semaphore.acquire(JavaDuration.ZERO), "and no more than that")
             }
         }
@@ -161,3 +162,8 @@ internal suspend fun CoroutineScope.assertTicksWhile(waiter: Job) {
 
 /** A delay in real time, even under runTest's virtual clock. */
 internal suspend fun realDelay(millis: Long) = withContext(Dispatchers.Default) { delay(millis) }
+
+/** The threads now inside a futex wait of the Java API. */
+internal fun threadsInAWait(): List<String> = Thread.getAllStackTraces()
+    .filter { (_, stack) -> stack.any { it.className == "io.shmflux.internal.sync.Waits" } }
+    .map { (thread, _) -> thread.name }
