@@ -12,7 +12,6 @@ import io.shmflux.SharedMemory
 import io.shmflux.kotlin.changeFlow
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.cancelAndJoin
-import kotlinx.coroutines.flow.onStart
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
@@ -26,8 +25,7 @@ fun main(args: Array<String>) {
         table.use {
             // Collect the feed in a coroutine; cancelling it ends the subscription.
             val feed = launch {
-                table.changeFlow()
-                    .onStart { println("subscribed to \"$name\" at sequence ${table.sequence()}") }
+                table.changeFlow(onSubscribed = { println("subscribed to \"$name\" at sequence ${table.sequence()}") })
                     .collect { event -> print(table, event) }
             }
             withContext(Dispatchers.IO) { stop.await() }

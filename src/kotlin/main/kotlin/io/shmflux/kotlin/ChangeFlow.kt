@@ -15,8 +15,13 @@ import kotlin.time.toJavaDuration
  * Returns the object's published changes, from every process, as a cold [Flow]: the coroutine
  * form of [FileMapping.changes].
  *
- * - Each collection subscribes a feed of its own (its starting point, [ChangeOptions.start], is
- *   fixed when collection starts); cancelling the collector, or leaving `collect` early (`take`,
+ * - Each collection subscribes a feed of its own; its starting point, [ChangeOptions.start], is
+ *   fixed when the feed is subscribed, just before [onSubscribed] runs (on the collecting thread):
+ *   every change published after [onSubscribed] ran is delivered or counted in
+ *   [ChangeEvent.missed], so telling another coroutine, thread or process "subscribed" from there
+ *   is safe. (`onStart { }` runs before the subscription, too early for that.) A collector started
+ *   with `CoroutineStart.UNDISPATCHED` has subscribed by its first suspension.
+ * - Cancelling the collector, or leaving `collect` early (`take`,
  *   `first`, an exception), cancels the feed and frees everything it held, a
  *   [ChangeOptions.Overflow.BACK_PRESSURE] subscriber slot included.
  * - Events arrive in sequence order, each at most once. Loss and damage are reported as in Java:
@@ -34,8 +39,14 @@ import kotlin.time.toJavaDuration
  * Events are produced on the handle's change thread and handed to the collector's own context;
  * `collect` never runs on the change thread, so a slow collector holds up no other subscriber.
  */
-public fun FileMapping.changeFlow(options: ChangeOptions = ChangeOptions.DEFAULT): Flow<ChangeEvent> =
-    changes(options).asFlow().buffer(Channel.RENDEZVOUS)
+public fun FileMapping.changeFlow(
+    options: ChangeOptions = ChangeOptions.DEFAULT,
+    onSubscribed: (() -> Unit)? = null,
+): Flow<ChangeEvent> {
+    val feed = changes(options)
+    return (if (onSubscribed == null) feed else feed.doOnSubscribe { onSubscribed() })
+        .asFlow().buffer(Channel.RENDEZVOUS)
+}
 
 /** [MappingOptions.withPublishTimeout] with a [Duration]. */
 public fun MappingOptions.withPublishTimeout(publishTimeout: Duration): MappingOptions =

@@ -17,7 +17,6 @@ import kotlinx.coroutines.awaitCancellation
 import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.onEach
-import kotlinx.coroutines.flow.onStart
 import kotlinx.coroutines.flow.take
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.launch
@@ -47,10 +46,9 @@ class ChangeFlowTest {
                 child.call("open $name READ_WRITE")
                 val subscribed = CompletableDeferred<Unit>()
                 val events = async {
-                    mapping.changeFlow(lossless).onStart { subscribed.complete(Unit) }.take(300).toList()
+                    mapping.changeFlow(lossless, onSubscribed = { subscribed.complete(Unit) }).take(300).toList()
                 }
                 subscribed.await()
-                kotlinx.coroutines.delay(100) // onStart runs just before the subscription: let it happen
                 assertEquals("ok 300", child.call("publishMany $name 300"))
                 val seen = withTimeout(20.seconds) { events.await() }
                 assertEquals((1L..300L).toList(), seen.map { it.sequence })
@@ -66,7 +64,7 @@ class ChangeFlowTest {
             MappingOptions.DEFAULT.withChangeRingCapacity(16)).use { mapping ->
             val first = CompletableDeferred<Unit>()
             val resume = CompletableDeferred<Unit>()
-            val events = async {
+            val events = async(start = kotlinx.coroutines.CoroutineStart.UNDISPATCHED) {
                 mapping.changeFlow().onEach {
                     if (it.sequence == 1L) {
                         first.complete(Unit)
@@ -74,7 +72,6 @@ class ChangeFlowTest {
                     }
                 }.take(5).toList()
             }
-            kotlinx.coroutines.delay(200)
             mapping.publish(0, byteArrayOf(0))
             first.await()
             repeat(99) { mapping.publish(0, byteArrayOf(it.toByte())) }
@@ -107,13 +104,12 @@ class ChangeFlowTest {
         SharedMemory.create(TestNames.unique("kt-flow-cancel"), 4096,
             MappingOptions.DEFAULT.withChangeRingCapacity(8)).use { mapping ->
             val took = CompletableDeferred<ChangeEvent>()
-            val collector = launch {
+            val collector = launch(start = kotlinx.coroutines.CoroutineStart.UNDISPATCHED) {
                 mapping.changeFlow(lossless).collect {
                     took.complete(it)
                     awaitCancellation() // a stuck collector: it takes nothing more
                 }
             }
-            kotlinx.coroutines.delay(200)
             val publisher = CompletableFuture.supplyAsync {
                 (1..20).map { mapping.publish(0, byteArrayOf(it.toByte())) }.last()
             }
@@ -134,18 +130,16 @@ class ChangeFlowTest {
             var subscribed = 0
             val holders = (1..64).map {
                 launch(Dispatchers.Default) {
-                    mapping.changeFlow(lossless).onStart {
+                    mapping.changeFlow(lossless, onSubscribed = {
                         synchronized(this@ChangeFlowTest) { if (++subscribed == 64) started.complete(Unit) }
-                    }.collect { }
+                    }).collect { }
                 }
             }
             started.await()
-            kotlinx.coroutines.delay(200) // onStart runs just before each subscription
             val e = assertFailsWith<SharedMemoryException> { mapping.changeFlow(lossless).first() }
             assertTrue(e.message!!.startsWith("no free slot: object="), e.message)
             holders[0].cancelAndJoin()
-            val next = async { mapping.changeFlow(lossless).first() }
-            kotlinx.coroutines.delay(200)
+            val next = async(start = kotlinx.coroutines.CoroutineStart.UNDISPATCHED) { mapping.changeFlow(lossless).first() }
             mapping.publish(0, byteArrayOf(1))
             assertEquals(1L, withTimeout(10.seconds) { next.await() }.sequence)
             holders.forEach { it.cancelAndJoin() }
