@@ -31,15 +31,9 @@ import kotlin.time.Duration
  * @throws io.shmflux.HandleClosedException if the handle is or gets closed
  */
 public suspend fun NamedEvent.await(timeout: Duration): WaitResult {
-    val javaTimeout = timeout.toTimeout()
-    val start = System.nanoTime()
-    val now = await(JavaDuration.ZERO) // never sleeps: the common case costs no thread switch
-    if (now == WaitResult.SIGNALED || javaTimeout.isZero) {
-        return now
-    }
     val auto = resetMode() == EventReset.AUTO
-    return awaitOn(Schedulers.boundedElastic(), { await(remaining(javaTimeout, start)) }, { result ->
-        if (auto && result == WaitResult.SIGNALED && isOpen) {
+    return awaitTaking(timeout, { await(it) }, giveBack = {
+        if (auto && isOpen) {
             set()
         }
     })
@@ -60,16 +54,29 @@ public suspend fun NamedEvent.await(timeout: Duration): WaitResult {
  * @throws io.shmflux.InvalidParameterException if the timeout is negative
  * @throws io.shmflux.HandleClosedException if the handle is or gets closed
  */
-public suspend fun NamedSemaphore.acquire(timeout: Duration): WaitResult {
+public suspend fun NamedSemaphore.acquire(timeout: Duration): WaitResult =
+    awaitTaking(timeout, { acquire(it) }, giveBack = {
+        if (isOpen) {
+            release(1)
+        }
+    })
+
+/**
+ * The suspending form of a Java wait that takes what it waits for: [wait] with a zero timeout on
+ * the caller's thread first (it never sleeps: the common case costs no thread switch), then, if
+ * that found nothing, on `Schedulers.boundedElastic()` with what is left of [timeout]. [giveBack]
+ * returns what a wait took (a `SIGNALED` result) in a race with a cancel; see [awaitOn].
+ */
+private suspend fun awaitTaking(timeout: Duration, wait: (JavaDuration) -> WaitResult, giveBack: () -> Unit): WaitResult {
     val javaTimeout = timeout.toTimeout()
     val start = System.nanoTime()
-    val now = acquire(JavaDuration.ZERO) // never sleeps: the common case costs no thread switch
+    val now = wait(JavaDuration.ZERO)
     if (now == WaitResult.SIGNALED || javaTimeout.isZero) {
         return now
     }
-    return awaitOn(Schedulers.boundedElastic(), { acquire(remaining(javaTimeout, start)) }, { result ->
-        if (result == WaitResult.SIGNALED && isOpen) {
-            release(1)
+    return awaitOn(Schedulers.boundedElastic(), { wait(remaining(javaTimeout, start)) }, { result ->
+        if (result == WaitResult.SIGNALED) {
+            giveBack()
         }
     })
 }

@@ -34,90 +34,72 @@ class SuspendingMutexTest {
     @Test
     fun `withLock stays held across delay, yield and a dispatcher switch, and its owner thread unlocks it`() =
         runTest(timeout = 60.seconds) {
-            val name = TestNames.unique("kt-withlock")
-            NamedMutex.createOrOpen(name).use { mutex ->
-                ChildJvm.start(SyncChild::class.java).use { child ->
-                    child.nextLine()
-                    child.call("mutex $name")
-                    var owner: Thread? = null
-                    val answer = mutex.withLock(5.seconds) {
-                        owner = Thread.currentThread()
-                        assertTrue(owner!!.name.startsWith("shmflux-mutex-owner"), owner!!.name)
-                        assertTrue(mutex.isHeldByCurrentThread)
-                        delay(50)
-                        assertSame(owner, Thread.currentThread())
-                        yield()
-                        assertSame(owner, Thread.currentThread())
-                        withContext(Dispatchers.IO) {
-                            assertNotSame(owner, Thread.currentThread())
-                            assertFalse(mutex.isHeldByCurrentThread) // held, by the owner thread
-                            assertEquals("ok TIMEOUT", child.call("lock $name 100"), "held while the block runs elsewhere")
-                        }
-                        assertSame(owner, Thread.currentThread())
-                        assertTrue(mutex.isHeldByCurrentThread)
-                        realDelay(50)
-                        assertEquals("ok TIMEOUT", child.call("lock $name 0"))
-                        42
+            withMutexSharedWithChild("kt-withlock") { mutex, child, name ->
+                var owner: Thread? = null
+                val answer = mutex.withLock(5.seconds) {
+                    owner = Thread.currentThread()
+                    assertTrue(owner!!.name.startsWith("shmflux-mutex-owner"), owner!!.name)
+                    assertTrue(mutex.isHeldByCurrentThread)
+                    delay(50)
+                    assertSame(owner, Thread.currentThread())
+                    yield()
+                    assertSame(owner, Thread.currentThread())
+                    withContext(Dispatchers.IO) {
+                        assertNotSame(owner, Thread.currentThread())
+                        assertFalse(mutex.isHeldByCurrentThread) // held, by the owner thread
+                        assertEquals("ok TIMEOUT", child.call("lock $name 100"), "held while the block runs elsewhere")
                     }
-                    assertEquals(42, answer)
-                    assertEquals("ok SIGNALED", child.call("lock $name 0"), "unlocked when withLock returned")
-                    child.call("unlock $name")
-                    child.send("exit").awaitBye(ChildJvm.DEFAULT_WAIT)
-                }
+                    assertSame(owner, Thread.currentThread())
+                    assertTrue(mutex.isHeldByCurrentThread)
+                    realDelay(50)
+                    assertEquals("ok TIMEOUT", child.call("lock $name 0"))
+                    42
+            }
+            assertEquals(42, answer)
+            assertEquals("ok SIGNALED", child.call("lock $name 0"), "unlocked when withLock returned")
+            child.call("unlock $name")
             }
         }
 
     @Test
     fun `a suspended withLock leaves its single-threaded dispatcher free and an unlock in another process wakes it`() =
         runTest(timeout = 60.seconds) {
-            val name = TestNames.unique("kt-lockwait")
-            NamedMutex.createOrOpen(name).use { mutex ->
-                ChildJvm.start(SyncChild::class.java).use { child ->
-                    child.nextLine()
-                    child.call("mutex $name")
-                    assertEquals("ok SIGNALED", child.call("lock $name 0"))
-                    val waiter = async { mutex.withOwnership(30.seconds) { result -> result } }
-                    assertTicksWhile(waiter)
-                    child.call("unlock $name")
-                    assertEquals(WaitResult.SIGNALED, waiter.await())
-                    assertEquals("ok SIGNALED", child.call("lock $name 0"))
-                    child.call("unlock $name")
-                    child.send("exit").awaitBye(ChildJvm.DEFAULT_WAIT)
-                }
+            withMutexSharedWithChild("kt-lockwait") { mutex, child, name ->
+                assertEquals("ok SIGNALED", child.call("lock $name 0"))
+                val waiter = async { mutex.withOwnership(30.seconds) { result -> result } }
+                assertTicksWhile(waiter)
+                child.call("unlock $name")
+                assertEquals(WaitResult.SIGNALED, waiter.await())
+                assertEquals("ok SIGNALED", child.call("lock $name 0"))
+                child.call("unlock $name")
             }
         }
 
     @Test
     fun `cancelling a lock wait ends it within a slice and never leaves the mutex held, even when an unlock races the cancel`() =
         runTest(timeout = 60.seconds) {
-            val name = TestNames.unique("kt-lockcancel")
-            NamedMutex.createOrOpen(name).use { mutex ->
-                ChildJvm.start(SyncChild::class.java).use { child ->
-                    child.nextLine()
-                    child.call("mutex $name")
-                    var ran = 0
-                    repeat(6) { round ->
-                        assertEquals("ok SIGNALED", child.call("lock $name 5000"))
-                        val waiter = launch(Dispatchers.Default) { mutex.withLock(30.seconds) { ran++ } }
-                        realDelay(150)
-                        if (round % 2 == 1) {
-                            child.send("unlock $name") // races the cancel
-                        }
-                        val start = System.nanoTime()
-                        waiter.cancelAndJoin()
-                        val millis = (System.nanoTime() - start) / 1_000_000
-                        assertTrue(millis < 400, "cancel took $millis ms (one 100 ms slice, on a busy machine)")
-                        if (round % 2 == 1) {
-                            assertEquals("ok", child.nextLine())
-                        } else {
-                            child.call("unlock $name")
-                        }
+            withMutexSharedWithChild("kt-lockcancel") { mutex, child, name ->
+                var ran = 0
+                repeat(6) { round ->
+                    assertEquals("ok SIGNALED", child.call("lock $name 5000"))
+                    val waiter = launch(Dispatchers.Default) { mutex.withLock(30.seconds) { ran++ } }
+                    realDelay(150)
+                    if (round % 2 == 1) {
+                        child.send("unlock $name") // races the cancel
                     }
-                    // a wait that won the race unlocks within one slice: the child gets the mutex each time
-                    assertEquals("ok SIGNALED", child.call("lock $name 2000"), "never left held (ran $ran)")
-                    child.call("unlock $name")
-                    child.send("exit").awaitBye(ChildJvm.DEFAULT_WAIT)
+                    val start = System.nanoTime()
+                    waiter.cancelAndJoin()
+                    val millis = (System.nanoTime() - start) / 1_000_000
+                    assertTrue(millis < 400, "cancel took $millis ms (one 100 ms slice, on a busy machine)")
+                    if (round % 2 == 1) {
+                        assertEquals("ok", child.nextLine())
+                    } else {
+                        child.call("unlock $name")
+                    }
                 }
+                // a wait that won the race unlocks within one slice: the child gets the mutex each time
+                assertEquals("ok SIGNALED", child.call("lock $name 2000"), "never left held (ran $ran)")
+                child.call("unlock $name")
             }
         }
 
@@ -142,6 +124,19 @@ class SuspendingMutexTest {
             assertFailsWith<IllegalStateException> { mutex.withLock(1.seconds) { error("boom") } }
             assertEquals(WaitResult.SIGNALED, mutex.lock(java.time.Duration.ZERO), "unlocked after the failure")
             mutex.unlock()
+        }
+    }
+
+    /** Runs [body] with a mutex that a child process has open too (as "mutex NAME" of [SyncChild]); the child then exits cleanly. */
+    private suspend fun withMutexSharedWithChild(hint: String, body: suspend (NamedMutex, ChildJvm, String) -> Unit) {
+        val name = TestNames.unique(hint)
+        NamedMutex.createOrOpen(name).use { mutex ->
+            ChildJvm.start(SyncChild::class.java).use { child ->
+                child.nextLine()
+                child.call("mutex $name")
+                body(mutex, child, name)
+                child.send("exit").awaitBye(ChildJvm.DEFAULT_WAIT)
+            }
         }
     }
 }
