@@ -1,5 +1,5 @@
 // The sample subscriber in Kotlin: the same job as JavaSubscriber, with coroutines. The change feed
-// (a Reactor Flux) becomes a Flow with asFlow(); the handle is closed by use {}.
+// is a Flow from shmflux-kotlin's changeFlow(); the handle is closed by use {}.
 //
 //   KotlinSubscriberKt [--name NAME] [--seconds 0 (until Ctrl-C)]
 package io.shmflux.samples
@@ -9,13 +9,12 @@ import io.shmflux.ChangeEvent
 import io.shmflux.FileMapping
 import io.shmflux.ObjectNotFoundException
 import io.shmflux.SharedMemory
+import io.shmflux.kotlin.changeFlow
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.cancelAndJoin
-import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
-import kotlinx.coroutines.reactive.asFlow
 
 fun main(args: Array<String>) {
     val options = SampleArgs(args)
@@ -24,11 +23,9 @@ fun main(args: Array<String>) {
     runBlocking {
         val table = openWhenPublished(name, stop) ?: return@runBlocking
         table.use {
-            // Collect the feed in a coroutine; cancelling it cancels the Flux subscription.
+            // Collect the feed in a coroutine; cancelling it ends the subscription.
             val feed = launch {
-                table.changes()
-                    .doOnSubscribe { println("subscribed to \"$name\" at sequence ${table.sequence()}") }
-                    .asFlow()
+                table.changeFlow(onSubscribed = { println("subscribed to \"$name\" at sequence ${table.sequence()}") })
                     .collect { event -> print(table, event) }
             }
             withContext(Dispatchers.IO) { stop.await() }

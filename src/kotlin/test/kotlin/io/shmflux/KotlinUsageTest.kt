@@ -1,7 +1,20 @@
 package io.shmflux
 
+import io.shmflux.kotlin.await
+import io.shmflux.kotlin.changeFlow
+import io.shmflux.kotlin.withLock
+import io.shmflux.sync.EventReset
+import io.shmflux.sync.NamedEvent
+import io.shmflux.sync.NamedMutex
+import io.shmflux.sync.WaitResult
 import io.shmflux.testing.NoLeftovers
 import io.shmflux.testing.TestNames
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.async
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.extension.ExtendWith
 import org.junit.jupiter.api.io.TempDir
@@ -13,8 +26,9 @@ import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
+import kotlin.time.Duration.Companion.seconds
 
-/** The public API as a Kotlin user writes it: `use {}`, null-safety the compiler can see. */
+/** The public API as a Kotlin user writes it: `use {}`, null-safety the compiler can see, shmflux-kotlin's coroutines. */
 @ExtendWith(NoLeftovers::class)
 class KotlinUsageTest {
 
@@ -79,22 +93,39 @@ class KotlinUsageTest {
     }
 
     @Test
-    fun `the README quick start runs`(@TempDir dir: Path) {
+    fun `the README quick start runs`() = runBlocking {
         val name = TestNames.unique("kotlin-quickstart")
-        val file = Files.write(dir.resolve("data.bin"), ByteArray(4096))
+        val layout = RecordLayout.of(Price::class.java)
         // README kotlin begins
-        val value = SharedMemory.createOrOpen(name, 4096).use { mapping ->
-            mapping.map(Access.READ_WRITE).use { view -> view.segment().set(ValueLayout.JAVA_LONG, 0, 42L) }
-            SharedMemory.open(name, Access.READ).use { other ->
-                other.map(Access.READ).use { view -> view.segment().get(ValueLayout.JAVA_LONG, 0) }
-            }
-        } // 42; the last close removed the object
+        val price = SharedMemory.createOrOpen(name, 4096).use { prices ->
+            // subscribe (in any process): collecting the Flow subscribes, cancelling it unsubscribes
+            val next = async(start = CoroutineStart.UNDISPATCHED) { prices.changeFlow().first() }
 
-        SharedMemory.createFromFile(file, null, 0).use { mapping ->
-            val n: String? = mapping.name() // null: an unnamed object, the compiler knows
-            println("${n ?: "unnamed"} maps ${mapping.byteSize()} bytes of ${mapping.dataPath()}")
+            // publish (in any process): write a value under the protocol and announce it
+            prices.publish(0, layout, Price(10125L, 300L))
+
+            val change = next.await()          // suspends until it comes: sequence 1, offset 0, length 16
+            prices.read(change.offset, layout) // never half written
+        } // the last close removed the object
+
+        val signaled = NamedEvent.createOrOpen("$name-ready", EventReset.MANUAL).use { ready ->
+            launch { ready.set() }             // (from any process)
+            ready.await(5.seconds)             // suspends; the thread runs other coroutines meanwhile
+        }
+
+        val total = NamedMutex.createOrOpen("$name-lock").use { lock ->
+            lock.withLock(5.seconds) {         // held by one owner thread across suspensions
+                delay(10)
+                price.price * price.quantity
+            }
         }
         // README kotlin ends
-        assertEquals(42L, value)
+        assertEquals(Price(10125L, 300L), price)
+        assertEquals(WaitResult.SIGNALED, signaled)
+        assertEquals(3_037_500L, total)
     }
 }
+
+/** The README's record (declared in its set-up lines). */
+@JvmRecord
+data class Price(val price: Long, val quantity: Long)
