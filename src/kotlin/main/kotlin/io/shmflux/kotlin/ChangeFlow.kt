@@ -1,5 +1,6 @@
 package io.shmflux.kotlin
 
+import io.shmflux.ChangeBatch
 import io.shmflux.ChangeEvent
 import io.shmflux.ChangeOptions
 import io.shmflux.FileMapping
@@ -44,6 +45,25 @@ public fun FileMapping.changeFlow(
     onSubscribed: (() -> Unit)? = null,
 ): Flow<ChangeEvent> {
     val feed = changes(options)
+    return (if (onSubscribed == null) feed else feed.doOnSubscribe { onSubscribed() })
+        .asFlow().buffer(Channel.RENDEZVOUS)
+}
+
+/**
+ * Returns the feed of [changeFlow] in batches, as a cold [Flow]: the coroutine form of
+ * [FileMapping.changeBatches]. Each [ChangeBatch] holds the changes published since the last one,
+ * up to [maxBatch]; every promise of [changeFlow] holds for each change in it (order, at most once,
+ * [ChangeBatch.missed] per change, [ChangeBatch.torn], back pressure, completion). The flow asks
+ * for one batch at a time.
+ *
+ * @throws io.shmflux.InvalidParameterException if [maxBatch] is not between 1 and 65,536
+ */
+public fun FileMapping.changeBatchFlow(
+    maxBatch: Int,
+    options: ChangeOptions = ChangeOptions.DEFAULT,
+    onSubscribed: (() -> Unit)? = null,
+): Flow<ChangeBatch> {
+    val feed = changeBatches(options, maxBatch)
     return (if (onSubscribed == null) feed else feed.doOnSubscribe { onSubscribed() })
         .asFlow().buffer(Channel.RENDEZVOUS)
 }

@@ -15,7 +15,9 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitCancellation
 import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.flow.collect
 import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.takeWhile
 import kotlinx.coroutines.flow.onEach
 import kotlinx.coroutines.flow.take
 import kotlinx.coroutines.flow.toList
@@ -36,6 +38,28 @@ import kotlin.time.Duration.Companion.seconds
 class ChangeFlowTest {
 
     private val lossless = ChangeOptions.DEFAULT.withOverflow(ChangeOptions.Overflow.BACK_PRESSURE)
+
+    @Test
+    fun `changeBatchFlow delivers every change in order, in batches no larger than asked`() = runBlocking {
+        val name = TestNames.unique("kt-batch-flow")
+        SharedMemory.create(name, 4096).use { mapping ->
+            val subscribed = CompletableDeferred<Unit>()
+            val batches = async(Dispatchers.Default) {
+                val seen = mutableListOf<Long>()
+                mapping.changeBatchFlow(16, lossless, onSubscribed = { subscribed.complete(Unit) })
+                    .takeWhile { batch ->
+                        assertTrue(batch.size() in 1..16, "batch of ${batch.size()}")
+                        (0 until batch.size()).forEach { seen += batch.sequence(it) }
+                        seen.last() < 500L
+                    }.collect()
+                seen
+            }
+            subscribed.await()
+            repeat(500) { mapping.publish(0, byteArrayOf(it.toByte())) }
+            assertEquals((1L..500L).toList(), withTimeout(20.seconds) { batches.await() })
+            assertFailsWith<io.shmflux.InvalidParameterException> { mapping.changeBatchFlow(0) }
+        }
+    }
 
     @Test
     fun `changeFlow delivers every change another process publishes, in order`() = runBlocking {
