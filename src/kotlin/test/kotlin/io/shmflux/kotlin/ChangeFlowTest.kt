@@ -59,6 +59,7 @@ class ChangeFlowTest {
             assertEquals((1L..500L).toList(), withTimeout(20.seconds) { batches.await() })
             assertFailsWith<io.shmflux.InvalidParameterException> { mapping.changeBatchFlow(0) }
         }
+        Unit // a JUnit test returns nothing
     }
 
     @Test
