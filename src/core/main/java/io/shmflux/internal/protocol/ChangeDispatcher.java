@@ -37,6 +37,12 @@ public final class ChangeDispatcher {
     }
 
     private static final long SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /**
+     * How long a close waits for the thread to come out of listener code: long enough for a drain on a
+     * loaded machine, short enough that a subscriber blocked in {@code onNext} holds no close up.
+     */
+    static final long DELIVERY_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final long JOIN_STEP_MILLIS = 5;
     /** How long a change may stay unfinished before the thread checks that its writer lives. */
     private static final long STUCK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /**
@@ -200,10 +206,27 @@ public final class ChangeDispatcher {
      * the object is released deterministically: the wake below ends its sleep at once (the stop flag
      * and the futex word are a handshake, so the wake cannot be lost); the wait is bounded by two sleep
      * slices all the same, for a thread that has just entered listener code.
-     * It does not wait when the thread is inside listener code (a subscriber's {@code onNext} may
-     * block for as long as it likes) or when {@code mayBlock} is false (the caller is on a thread that must
-     * not block): the thread then ends on its own and releases the object itself.
+     * While the thread is inside listener code it waits at most {@link #DELIVERY_GRACE_NANOS} for it to
+     * come out (a drain takes microseconds, but a subscriber's {@code onNext} may block for as long as
+     * it likes), and not at all when {@code mayBlock} is false (the caller is on a thread that must not
+     * block): past that, the thread ends on its own and releases the object itself.
      */
+    /** Joins {@code running}: at most two sleep slices, and at most the grace while it delivers. */
+    private void awaitEnd(Thread running) {
+        long start = System.nanoTime();
+        try {
+            while (running.isAlive()) {
+                long waited = System.nanoTime() - start;
+                if (waited >= 2 * SLICE_NANOS || (delivering && waited >= DELIVERY_GRACE_NANOS)) {
+                    return;
+                }
+                running.join(JOIN_STEP_MILLIS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public void close(boolean mayBlock) {
         Thread running;
         synchronized (monitor) {
@@ -220,12 +243,8 @@ public final class ChangeDispatcher {
             } catch (RuntimeException | InternalError e) {
                 // the control file is gone from under us: the thread ends at its next slice or fault
             }
-            if (!delivering && mayBlock) {
-                try {
-                    running.join(2 * TimeUnit.NANOSECONDS.toMillis(SLICE_NANOS));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+            if (mayBlock) {
+                awaitEnd(running);
             }
         }
         for (Listener listener : listeners) {
