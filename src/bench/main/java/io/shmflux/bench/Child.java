@@ -81,6 +81,7 @@ final class Child implements AutoCloseable {
         try {
             Child child = new Child(new ProcessBuilder(command).start(), String.join(" ", args).replaceAll("(.{60}).*", "$1"));
             ChangeFeedBenchmark.track(child);
+            System.out.println("    child pid " + child.pid() + ": " + child.label);
             return child;
         } catch (IOException e) {
             throw new IllegalStateException("cannot start child JVM: command=" + command, e);
