@@ -43,7 +43,8 @@ import java.util.concurrent.TimeUnit;
  * futex   PATH WARMUP SAMPLES                      latency of a raw futex wake on a word in a /dev/shm file
  * socket  PATH WARMUP SAMPLES                      latency of a 16-byte Unix-domain-socket message
  * poll    TRANSPORT WHERE WARMUP SAMPLES            latency through a polled transport (see {@link Transport})
- * burst   NAME WARMUP EVENTS REPORT|BACK_PRESSURE  delivered events/s and missed counts of a publish burst
+ * burst   NAME WARMUP EVENTS REPORT|BACK_PRESSURE [MAX_BATCH]  delivered events/s and missed counts of a
+ *                                                  publish burst (through changeBatches with MAX_BATCH)
  * drain   TRANSPORT WHERE WARMUP EVENTS            the same through a polled transport
  * ping|pong TRANSPORT WHERE WARMUP ROUND_TRIPS      busy-polling ping-pong (ping reports the mean half round-trip)
  * </pre>
@@ -65,7 +66,7 @@ public final class BenchChild {
             case "futex" -> futex(Path.of(args[1]), Long.parseLong(args[2]), Long.parseLong(args[3]));
             case "socket" -> socket(Path.of(args[1]), Long.parseLong(args[2]), Long.parseLong(args[3]));
             case "burst" -> burst(args[1], Long.parseLong(args[2]), Long.parseLong(args[3]),
-                    ChangeOptions.Overflow.valueOf(args[4]));
+                    ChangeOptions.Overflow.valueOf(args[4]), args.length > 5 ? Integer.parseInt(args[5]) : 0);
             case "poll" -> {
                 try (Transport.Receiver receiver = Transport.valueOf(args[1]).receiver(args[2], false)) {
                     poll(receiver, Long.parseLong(args[3]), Long.parseLong(args[4]));
@@ -242,41 +243,61 @@ public final class BenchChild {
         }
     }
 
-    private static void burst(String name, long warmup, long events, ChangeOptions.Overflow overflow)
-            throws InterruptedException {
-        long last = warmup + events;
-        CountDownLatch warm = new CountDownLatch(1);
-        CountDownLatch done = new CountDownLatch(1);
-        long[] counts = new long[6]; // delivered, missed, torn, first timestamp, last receive time, order errors
-        try (FileMapping mapping = SharedMemory.open(name, Access.READ_WRITE)) {
-            Disposable subscription = mapping.changes(ChangeOptions.DEFAULT.withOverflow(overflow))
-                    .subscribe(new java.util.function.Consumer<>() {
-                long expected = 1;
+    /** Counts a burst's changes as they arrive, however they arrive (one by one or in batches). */
+    private static final class BurstCount {
+        final long warmup;
+        final long last;
+        final CountDownLatch warm = new CountDownLatch(1);
+        final CountDownLatch done = new CountDownLatch(1);
+        final long[] counts = new long[6]; // delivered, missed, torn, first timestamp, last receive time, order errors
+        long expected = 1;
 
-                @Override
-                public void accept(ChangeEvent event) {
-                    if (event.sequence() != expected + event.missed()) {
-                        counts[5]++;
-                    }
-                    expected = event.sequence() + 1;
-                    if (event.sequence() >= warmup) {
-                        warm.countDown();
-                    }
-                    if (event.sequence() <= warmup) {
-                        return;
-                    }
-                    if (counts[0] == 0) {
-                        counts[3] = event.timestamp();
-                    }
-                    counts[0]++;
-                    counts[1] += event.missed();
-                    counts[2] += event.torn() ? 1 : 0;
-                    if (event.sequence() >= last) {
-                        counts[4] = System.nanoTime();
-                        done.countDown();
-                    }
-                }
-            });
+        BurstCount(long warmup, long events) {
+            this.warmup = warmup;
+            this.last = warmup + events;
+        }
+
+        void accept(long sequence, long missed, boolean torn, long timestamp) {
+            if (sequence != expected + missed) {
+                counts[5]++;
+            }
+            expected = sequence + 1;
+            if (sequence >= warmup) {
+                warm.countDown();
+            }
+            if (sequence <= warmup) {
+                return;
+            }
+            if (counts[0] == 0) {
+                counts[3] = timestamp;
+            }
+            counts[0]++;
+            counts[1] += missed;
+            counts[2] += torn ? 1 : 0;
+            if (sequence >= last) {
+                counts[4] = System.nanoTime();
+                done.countDown();
+            }
+        }
+    }
+
+    /** A burst through {@code changes()}, or through {@code changeBatches(options, maxBatch)} when {@code maxBatch > 0}. */
+    private static void burst(String name, long warmup, long events, ChangeOptions.Overflow overflow, int maxBatch)
+            throws InterruptedException {
+        BurstCount count = new BurstCount(warmup, events);
+        CountDownLatch warm = count.warm;
+        CountDownLatch done = count.done;
+        long[] counts = count.counts;
+        try (FileMapping mapping = SharedMemory.open(name, Access.READ_WRITE)) {
+            ChangeOptions options = ChangeOptions.DEFAULT.withOverflow(overflow);
+            Disposable subscription = maxBatch > 0
+                    ? mapping.changeBatches(options, maxBatch).subscribe(batch -> {
+                        for (int i = 0, n = batch.size(); i < n; i++) {
+                            count.accept(batch.sequence(i), batch.missed(i), batch.torn(i), batch.timestamp(i));
+                        }
+                    })
+                    : mapping.changes(options).subscribe(
+                            event -> count.accept(event.sequence(), event.missed(), event.torn(), event.timestamp()));
             System.out.println("ready");
             if (awaitDone(warm)) {
                 System.out.println("warm");

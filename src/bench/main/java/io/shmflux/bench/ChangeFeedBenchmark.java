@@ -60,6 +60,8 @@ public final class ChangeFeedBenchmark {
     private static final Set<FileMapping> MAPPINGS = ConcurrentHashMap.newKeySet();
     private static final Duration START_WAIT = Duration.ofSeconds(60);
     private static final Duration RESULT_WAIT = Duration.ofSeconds(120);
+    /** The batch scenario's {@code maxBatch}: large enough that a batch is a page of the ring, not a change. */
+    private static final int BATCH = 4096;
     private static final AtomicInteger STREAMS = new AtomicInteger(1000);
     private static final Path AERON_DIR = Path.of("/dev/shm", "aeron-shmflux-" + RUN);
     private static volatile MediaDriver driver;
@@ -191,7 +193,7 @@ public final class ChangeFeedBenchmark {
         }
         MappingOptions wide = MappingOptions.DEFAULT.withChangeRingCapacity(1 << 20);
         double publishOnly = publishOnly(config, wide);
-        run(results, "burst_raw_ring", () -> burst(config, Transport.RAW_RING, 1), "raw ring (2^16 slots), spinning reader", null);
+        run(results, "burst_raw_ring", () -> burst(config, Transport.RAW_RING, 1), "raw ring (2^20 slots), spinning reader", null);
         for (int subscribers : new int[] {1, 4}) {
             String subs = subscribers == 1 ? "" : "_x" + subscribers;
             String subsTitle = subscribers == 1 ? "" : ", " + subscribers + " subscriber processes (total)";
@@ -202,6 +204,9 @@ public final class ChangeFeedBenchmark {
                     () -> shmfluxBurst(config, ChangeOptions.Overflow.BACK_PRESSURE, 1 << 20, subscribers, publishOnly),
                     "shmflux changes() BACK_PRESSURE" + subsTitle, "burst_shmflux_report" + subs);
         }
+        run(results, "burst_shmflux_batch",
+                () -> shmfluxBurst(config, ChangeOptions.Overflow.REPORT, 1 << 20, 1, BATCH, publishOnly),
+                "shmflux changeBatches(REPORT, " + BATCH + ")", "burst_raw_ring");
         run(results, "burst_shmflux_back_pressure_ring1024",
                 () -> shmfluxBurst(config, ChangeOptions.Overflow.BACK_PRESSURE, 1024, 1, publishOnly),
                 "shmflux changes() BACK_PRESSURE, ring 1024", "burst_shmflux_report");
@@ -568,7 +573,14 @@ public final class ChangeFeedBenchmark {
     /** Burst through shmflux {@code changes()}: publish as fast as one thread can, count what arrives. */
     static Results.Round shmfluxBurst(Config config, ChangeOptions.Overflow overflow, int ringCapacity, int subscribers,
                                       double publishOnly) throws Exception {
-        String name = RUN + "-burst-" + overflow.name().toLowerCase(Locale.ROOT) + "-" + ringCapacity + "-x" + subscribers;
+        return shmfluxBurst(config, overflow, ringCapacity, subscribers, 0, publishOnly);
+    }
+
+    /** The same; with {@code maxBatch > 0} the subscribers take {@code changeBatches(options, maxBatch)}. */
+    static Results.Round shmfluxBurst(Config config, ChangeOptions.Overflow overflow, int ringCapacity, int subscribers,
+                                      int maxBatch, double publishOnly) throws Exception {
+        String name = RUN + "-burst-" + overflow.name().toLowerCase(Locale.ROOT) + "-" + ringCapacity + "-x" + subscribers
+                + "-b" + maxBatch;
         MappingOptions options = MappingOptions.DEFAULT.withChangeRingCapacity(ringCapacity);
         try (FileMapping mapping = tracked(SharedMemory.create(name, 4096, options))) {
             long[] value = new long[1];
@@ -576,7 +588,7 @@ public final class ChangeFeedBenchmark {
             List<String[]> receivers = new ArrayList<>();
             for (int s = 0; s < subscribers; s++) {
                 receivers.add(new String[] {"burst", name, Long.toString(config.burstWarmup()),
-                        Long.toString(config.burstEvents()), overflow.name()});
+                        Long.toString(config.burstEvents()), overflow.name(), Integer.toString(maxBatch)});
             }
             Results.Round round = burst(config, receivers, () -> (i, now) -> {
                 value[0] = i;

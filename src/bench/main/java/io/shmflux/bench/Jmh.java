@@ -26,6 +26,10 @@ final class Jmh {
             {"createOrOpenClose", "createOrOpen + close (object open elsewhere)", null},
             {"copyIntoView1MiB", "bulk copy of 1 MiB into a view", "copyNativeToNative1MiB"},
             {"copyNativeToNative1MiB", "MemorySegment.copy of 1 MiB, native to native", null},
+            {"publishRecord", "publish of a 32-byte record through RecordLayout", "publishByHand"},
+            {"publishByHand", "publish of the same record, offsets written by hand", null},
+            {"readRecord", "consistent read of a 32-byte record through RecordLayout", "readByHand"},
+            {"readByHand", "consistent read of the same record, offsets written by hand", null},
     };
 
     private Jmh() {
@@ -37,7 +41,7 @@ final class Jmh {
             include.append(include.isEmpty() ? "" : "|").append(b[0]);
         }
         ChainedOptionsBuilder options = new OptionsBuilder()
-                .include("io\\.shmflux\\.bench\\.(PublishReadBenchmark|ContendedReadBenchmark|ViewBenchmark)\\.("
+                .include("io\\.shmflux\\.bench\\.(PublishReadBenchmark|ContendedReadBenchmark|ViewBenchmark|RecordLayoutBenchmark)\\.("
                         + include + ")$")
                 .shouldFailOnError(true);
         if (!config.longRun()) {

@@ -34,7 +34,7 @@ enum Transport {
     RAW_SPIN,
     /** What a naive user writes: the same word, checked after every {@code parkNanos(1 µs)}. */
     PARK_POLL,
-    /** The burst baseline: a 2^16-slot ring of (sequence, timestamp) in a shared file, spun on. */
+    /** The burst baseline: a 2^20-slot ring of (sequence, timestamp) in a shared file, spun on. */
     RAW_RING,
     /** Agrona's broadcast buffer over a mapped file; the receiver spins. */
     AGRONA,

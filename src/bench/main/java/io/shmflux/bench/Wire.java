@@ -28,9 +28,12 @@ final class Wire {
     static final long PONG_OFFSET = 64;
     static final long TIMESTAMP_OFFSET = 128;
     static final int TIMESTAMP_SLOTS = 8;
-    /** The raw ring of the burst baseline: 2^16 slots of two longs (sequence, timestamp), from 4096 on. */
+    /**
+     * The raw ring of the burst baseline, as large as the shmflux burst ring: 2^20 slots of two longs
+     * (sequence, timestamp), from 4096 on.
+     */
     static final long RING_OFFSET = 4096;
-    static final int RING_SLOTS = 1 << 16;
+    static final int RING_SLOTS = 1 << 20;
     static final long FILE_SIZE = RING_OFFSET + RING_SLOTS * 16L;
     static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();

@@ -30,7 +30,7 @@ class HarnessTest {
     static final List<String> SCENARIOS = List.of("futex", "socket", "raw_spin", "park_poll", "shmflux_blocking",
             "shmflux_low_latency", "shmflux_blocking_x4", "shmflux_low_latency_x4", "agrona", "aeron_spin",
             "aeron_backoff", "chronicle", "burst_raw_ring", "burst_shmflux_report", "burst_shmflux_back_pressure",
-            "burst_shmflux_report_x4", "burst_shmflux_back_pressure_x4", "burst_shmflux_back_pressure_ring1024",
+            "burst_shmflux_report_x4", "burst_shmflux_back_pressure_x4", "burst_shmflux_batch", "burst_shmflux_back_pressure_ring1024",
             "burst_agrona", "burst_aeron", "burst_chronicle", "rtt_raw_spin", "rtt_shmflux_low_latency",
             "rtt_agrona", "rtt_aeron");
     private static final long TIMEOUT_SECONDS = 150;
