@@ -311,6 +311,20 @@ public final class BenchChild {
         }
     }
 
+    /** Polls, idling the receiver's way, until a message arrives: false when told to exit or past the deadline. */
+    private static boolean next(Transport.Receiver receiver, long[] message, long deadline) {
+        for (long spins = 0; !exitRequested(); spins++) {
+            if (receiver.poll(message)) {
+                return true;
+            }
+            receiver.idle();
+            if ((spins & 0xffff) == 0 && System.nanoTime() > deadline) {
+                return false;
+            }
+        }
+        return false;
+    }
+
     /** One-way latency through a polled transport: the receiver's own idle strategy between messages. */
     private static void poll(Transport.Receiver receiver, long warmup, long samples) {
         Histogram histogram = Latencies.histogram();
@@ -322,14 +336,7 @@ public final class BenchChild {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(MAX_WAIT_MINUTES);
         System.out.println("ready");
         // after the result, go on polling the same way until told to exit: the benchmark measures this idle CPU
-        for (long spins = 0; !exitRequested(); spins++) {
-            if (!receiver.poll(message)) {
-                receiver.idle();
-                if ((spins & 0xffff) == 0 && System.nanoTime() > deadline) {
-                    return;
-                }
-                continue;
-            }
+        while (next(receiver, message, deadline)) {
             long now = System.nanoTime();
             if (reported) {
                 continue;
@@ -359,14 +366,7 @@ public final class BenchChild {
         boolean warm = false;
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(MAX_WAIT_MINUTES);
         System.out.println("ready");
-        for (long spins = 0; !exitRequested(); spins++) {
-            if (!receiver.poll(message)) {
-                receiver.idle();
-                if ((spins & 0xffff) == 0 && System.nanoTime() > deadline) {
-                    return;
-                }
-                continue;
-            }
+        while (next(receiver, message, deadline)) {
             long sequence = message[0];
             if (!warm && sequence >= warmup) {
                 warm = true;

@@ -344,13 +344,7 @@ public final class ChangeFeedBenchmark {
     private static Results.Round latency(Config config, long pace, boolean idle, List<String[]> receivers,
                                          SenderFactory open) throws Exception {
         long total = config.warmup() + config.roundSamples();
-        List<Child> children = new ArrayList<>();
-        for (String[] args : receivers) {
-            children.add(Child.start(args));
-        }
-        for (Child child : children) {
-            child.await("ready", START_WAIT);
-        }
+        List<Child> children = startReady(receivers);
         try (Transport.Sender sender = open.open()) {
             List<String> lines = sendUntilResult(children, total, pace, sender);
             Histogram histogram = Latencies.histogram();
@@ -371,6 +365,18 @@ public final class ChangeFeedBenchmark {
             children.forEach(Child::exit);
             return new Results.Round(metrics, histogram, notes);
         }
+    }
+
+    /** {@return the receiver JVMs, started, once each has said it is ready} */
+    private static List<Child> startReady(List<String[]> receivers) {
+        List<Child> children = new ArrayList<>();
+        for (String[] args : receivers) {
+            children.add(Child.start(args));
+        }
+        for (Child child : children) {
+            child.await("ready", START_WAIT);
+        }
+        return children;
     }
 
     /** Makes the sender once the receivers are ready. */
@@ -616,13 +622,7 @@ public final class ChangeFeedBenchmark {
 
     /** The common part of the bursts: warm up, wait, burst, collect. Delivered/s is the total over receivers. */
     private static Results.Round burst(Config config, List<String[]> receivers, SenderFactory open) throws Exception {
-        List<Child> children = new ArrayList<>();
-        for (String[] args : receivers) {
-            children.add(Child.start(args));
-        }
-        for (Child child : children) {
-            child.await("ready", START_WAIT);
-        }
+        List<Child> children = startReady(receivers);
         try (Transport.Sender sender = open.open()) {
             return burst(config, children, sender);
         }
