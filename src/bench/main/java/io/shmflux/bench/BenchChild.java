@@ -6,6 +6,10 @@ import io.shmflux.ChangeOptions;
 import io.shmflux.FileMapping;
 import io.shmflux.SharedMemory;
 import io.shmflux.internal.linux.Futex;
+import static io.shmflux.bench.Wire.INT;
+import static io.shmflux.bench.Wire.LONG;
+import static io.shmflux.bench.Wire.WORD_OFFSET;
+import static io.shmflux.bench.Wire.timestampOffset;
 import org.HdrHistogram.Histogram;
 import reactor.core.Disposable;
 import reactor.core.publisher.BaseSubscriber;
@@ -31,30 +35,25 @@ import java.util.concurrent.TimeUnit;
 /**
  * The receiving process of each benchmark scenario. It sets up, prints {@code ready}, receives until
  * the last expected message, prints one {@code result ...} line, and stays alive (idle, still
- * subscribed) until {@code exit} arrives on stdin or stdin closes (the benchmark died).
+ * subscribed, waiting the way its scenario waits) until {@code exit} arrives on stdin or stdin closes
+ * (the benchmark died). Every wait and every spin is bounded by that and by {@link #MAX_WAIT_MINUTES}.
  *
  * <pre>
  * shmflux NAME BLOCKING|LOW_LATENCY WARMUP SAMPLES  latency of changes() onNext: nanoTime - event.timestamp()
  * futex   PATH WARMUP SAMPLES                      latency of a raw futex wake on a word in a /dev/shm file
  * socket  PATH WARMUP SAMPLES                      latency of a 16-byte Unix-domain-socket message
- * burst   NAME WARMUP EVENTS REPORT|BACK_PRESSURE  delivered events/s and missed counts of a publish burst
+ * poll    TRANSPORT WHERE WARMUP SAMPLES            latency through a polled transport (see {@link Transport})
+ * burst   NAME WARMUP EVENTS REPORT|BACK_PRESSURE [MAX_BATCH]  delivered events/s and missed counts of a
+ *                                                  publish burst (through changeBatches with MAX_BATCH)
+ * drain   TRANSPORT WHERE WARMUP EVENTS            the same through a polled transport
+ * ping|pong TRANSPORT WHERE WARMUP ROUND_TRIPS      busy-polling ping-pong (ping reports the mean half round-trip)
  * </pre>
  */
 public final class BenchChild {
 
-    /**
-     * Futex scenario layout: the notify word ({@code seq << 1 | waiterBit}) at 0; from 64 on, 8 slots for
-     * the writer's timestamps, slot {@code seq % 8} written before the word is swapped to {@code seq}.
-     */
-    static final long WORD_OFFSET = 0;
-    static final long TIMESTAMP_OFFSET = 64;
-    static final int TIMESTAMP_SLOTS = 8;
-    static final long FILE_SIZE = 4096;
-    static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
-    static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-
     private static final long MAX_WAIT_MINUTES = 20;
     private static final CountDownLatch exitRequested = new CountDownLatch(1);
+    private static final CountDownLatch go = new CountDownLatch(1);
 
     private BenchChild() {
     }
@@ -67,7 +66,19 @@ public final class BenchChild {
             case "futex" -> futex(Path.of(args[1]), Long.parseLong(args[2]), Long.parseLong(args[3]));
             case "socket" -> socket(Path.of(args[1]), Long.parseLong(args[2]), Long.parseLong(args[3]));
             case "burst" -> burst(args[1], Long.parseLong(args[2]), Long.parseLong(args[3]),
-                    ChangeOptions.Overflow.valueOf(args[4]));
+                    ChangeOptions.Overflow.valueOf(args[4]), args.length > 5 ? Integer.parseInt(args[5]) : 0);
+            case "poll" -> {
+                try (Transport.Receiver receiver = Transport.valueOf(args[1]).receiver(args[2], false)) {
+                    poll(receiver, Long.parseLong(args[3]), Long.parseLong(args[4]));
+                }
+            }
+            case "drain" -> {
+                try (Transport.Receiver receiver = Transport.valueOf(args[1]).receiver(args[2], true)) {
+                    drain(receiver, Long.parseLong(args[3]), Long.parseLong(args[4]));
+                }
+            }
+            case "ping", "pong" -> PingPong.run(args[0].equals("ping"), args[1], args[2], Long.parseLong(args[3]),
+                    Long.parseLong(args[4]));
             default -> throw new IllegalArgumentException("unknown role: " + args[0]);
         }
         System.out.println("bye");
@@ -78,7 +89,9 @@ public final class BenchChild {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in))) {
             String line;
             while ((line = in.readLine()) != null && !line.equals("exit")) {
-                // nothing else is expected
+                if (line.equals("go")) {
+                    go.countDown();
+                }
             }
         } catch (IOException ignored) {
             // treat as closed
@@ -86,12 +99,23 @@ public final class BenchChild {
         exitRequested.countDown();
     }
 
-    private static void awaitExit() throws InterruptedException {
+    /** Waits (bounded) until the benchmark says {@code go}: both ends of a ping-pong are set up. */
+    static void awaitGo() throws InterruptedException {
+        if (!awaitDone(go)) {
+            throw new IllegalStateException("no go from the benchmark");
+        }
+    }
+
+    static boolean exitRequested() {
+        return exitRequested.getCount() == 0;
+    }
+
+    static void awaitExit() throws InterruptedException {
         exitRequested.await(MAX_WAIT_MINUTES, TimeUnit.MINUTES);
     }
 
     /** Waits for {@code done}, or gives up when the benchmark asks to exit or is gone. */
-    private static boolean awaitDone(CountDownLatch done) throws InterruptedException {
+    static boolean awaitDone(CountDownLatch done) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(MAX_WAIT_MINUTES);
         while (!done.await(100, TimeUnit.MILLISECONDS)) {
             if (exitRequested.getCount() == 0 || System.nanoTime() > deadline) {
@@ -146,7 +170,7 @@ public final class BenchChild {
         long futileWakeups = 0;
         try (Arena arena = Arena.ofShared();
              FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            MemorySegment shared = channel.map(FileChannel.MapMode.READ_WRITE, 0, FILE_SIZE, arena);
+            MemorySegment shared = channel.map(FileChannel.MapMode.READ_WRITE, 0, Wire.FILE_SIZE, arena);
             MemorySegment word = shared.asSlice(WORD_OFFSET, 4);
             // link the futex downcall now (a wait on a value the word cannot hold returns at once with EAGAIN),
             // not while the first messages arrive
@@ -189,10 +213,6 @@ public final class BenchChild {
         }
     }
 
-    static long timestampOffset(long sequence) {
-        return TIMESTAMP_OFFSET + (sequence % TIMESTAMP_SLOTS) * 8;
-    }
-
     private static void socket(Path path, long warmup, long samples) throws Exception {
         long last = warmup + samples;
         Histogram histogram = Latencies.histogram();
@@ -223,41 +243,61 @@ public final class BenchChild {
         }
     }
 
-    private static void burst(String name, long warmup, long events, ChangeOptions.Overflow overflow)
-            throws InterruptedException {
-        long last = warmup + events;
-        CountDownLatch warm = new CountDownLatch(1);
-        CountDownLatch done = new CountDownLatch(1);
-        long[] counts = new long[6]; // delivered, missed, torn, first timestamp, last receive time, order errors
-        try (FileMapping mapping = SharedMemory.open(name, Access.READ_WRITE)) {
-            Disposable subscription = mapping.changes(ChangeOptions.DEFAULT.withOverflow(overflow))
-                    .subscribe(new java.util.function.Consumer<>() {
-                long expected = 1;
+    /** Counts a burst's changes as they arrive, however they arrive (one by one or in batches). */
+    private static final class BurstCount {
+        final long warmup;
+        final long last;
+        final CountDownLatch warm = new CountDownLatch(1);
+        final CountDownLatch done = new CountDownLatch(1);
+        final long[] counts = new long[6]; // delivered, missed, torn, first timestamp, last receive time, order errors
+        long expected = 1;
 
-                @Override
-                public void accept(ChangeEvent event) {
-                    if (event.sequence() != expected + event.missed()) {
-                        counts[5]++;
-                    }
-                    expected = event.sequence() + 1;
-                    if (event.sequence() >= warmup) {
-                        warm.countDown();
-                    }
-                    if (event.sequence() <= warmup) {
-                        return;
-                    }
-                    if (counts[0] == 0) {
-                        counts[3] = event.timestamp();
-                    }
-                    counts[0]++;
-                    counts[1] += event.missed();
-                    counts[2] += event.torn() ? 1 : 0;
-                    if (event.sequence() >= last) {
-                        counts[4] = System.nanoTime();
-                        done.countDown();
-                    }
-                }
-            });
+        BurstCount(long warmup, long events) {
+            this.warmup = warmup;
+            this.last = warmup + events;
+        }
+
+        void accept(long sequence, long missed, boolean torn, long timestamp) {
+            if (sequence != expected + missed) {
+                counts[5]++;
+            }
+            expected = sequence + 1;
+            if (sequence >= warmup) {
+                warm.countDown();
+            }
+            if (sequence <= warmup) {
+                return;
+            }
+            if (counts[0] == 0) {
+                counts[3] = timestamp;
+            }
+            counts[0]++;
+            counts[1] += missed;
+            counts[2] += torn ? 1 : 0;
+            if (sequence >= last) {
+                counts[4] = System.nanoTime();
+                done.countDown();
+            }
+        }
+    }
+
+    /** A burst through {@code changes()}, or through {@code changeBatches(options, maxBatch)} when {@code maxBatch > 0}. */
+    private static void burst(String name, long warmup, long events, ChangeOptions.Overflow overflow, int maxBatch)
+            throws InterruptedException {
+        BurstCount count = new BurstCount(warmup, events);
+        CountDownLatch warm = count.warm;
+        CountDownLatch done = count.done;
+        long[] counts = count.counts;
+        try (FileMapping mapping = SharedMemory.open(name, Access.READ_WRITE)) {
+            ChangeOptions options = ChangeOptions.DEFAULT.withOverflow(overflow);
+            Disposable subscription = maxBatch > 0
+                    ? mapping.changeBatches(options, maxBatch).subscribe(batch -> {
+                        for (int i = 0, n = batch.size(); i < n; i++) {
+                            count.accept(batch.sequence(i), batch.missed(i), batch.torn(i), batch.timestamp(i));
+                        }
+                    })
+                    : mapping.changes(options).subscribe(
+                            event -> count.accept(event.sequence(), event.missed(), event.torn(), event.timestamp()));
             System.out.println("ready");
             if (awaitDone(warm)) {
                 System.out.println("warm");
@@ -268,6 +308,92 @@ public final class BenchChild {
             }
             awaitExit();
             subscription.dispose();
+        }
+    }
+
+    /** Polls, idling the receiver's way, until a message arrives: false when told to exit or past the deadline. */
+    private static boolean next(Transport.Receiver receiver, long[] message, long deadline) {
+        for (long spins = 0; !exitRequested(); spins++) {
+            if (receiver.poll(message)) {
+                return true;
+            }
+            receiver.idle();
+            if ((spins & 0xffff) == 0 && System.nanoTime() > deadline) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /** One-way latency through a polled transport: the receiver's own idle strategy between messages. */
+    private static void poll(Transport.Receiver receiver, long warmup, long samples) {
+        Histogram histogram = Latencies.histogram();
+        long[] message = new long[2];
+        long received = 0;
+        long missed = 0;
+        long seen = 0;
+        boolean reported = false;
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(MAX_WAIT_MINUTES);
+        System.out.println("ready");
+        // after the result, go on polling the same way until told to exit: the benchmark measures this idle CPU
+        while (next(receiver, message, deadline)) {
+            long now = System.nanoTime();
+            if (reported) {
+                continue;
+            }
+            if (message[0] > warmup) {
+                Latencies.record(histogram, now - message[1]);
+            }
+            received++;
+            missed += Math.max(0, message[0] - seen - 1);
+            seen = message[0];
+            if (histogram.getTotalCount() >= samples) {
+                reported = true;
+                System.out.println("result received=" + received + " missed=" + missed + " hist="
+                        + Latencies.encode(histogram));
+            }
+        }
+    }
+
+    /** A burst through a polled transport: counts what arrives after the warm-up, up to the last sequence. */
+    private static void drain(Transport.Receiver receiver, long warmup, long events) {
+        long last = warmup + events;
+        long[] message = new long[2];
+        long delivered = 0;
+        long missed = 0;
+        long seen = 0;
+        long first = 0;
+        boolean warm = false;
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(MAX_WAIT_MINUTES);
+        System.out.println("ready");
+        while (next(receiver, message, deadline)) {
+            long sequence = message[0];
+            if (!warm && sequence >= warmup) {
+                warm = true;
+                System.out.println("warm");
+            }
+            if (sequence > warmup) {
+                if (delivered == 0) {
+                    first = message[1];
+                }
+                delivered++;
+                missed += Math.max(0, sequence - Math.max(seen, warmup) - 1);
+            }
+            seen = sequence;
+            if (sequence >= last) {
+                System.out.println("result delivered=" + delivered + " missed=" + missed + " torn=0 nanos="
+                        + (System.nanoTime() - first) + " orderErrors=0");
+                break;
+            }
+        }
+        awaitExitQuietly();
+    }
+
+    private static void awaitExitQuietly() {
+        try {
+            awaitExit();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

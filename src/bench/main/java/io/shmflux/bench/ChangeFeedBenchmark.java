@@ -1,11 +1,14 @@
 package io.shmflux.bench;
 
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
 import io.shmflux.ChangeOptions;
 import io.shmflux.FileMapping;
 import io.shmflux.MappingOptions;
 import io.shmflux.SharedMemory;
 import io.shmflux.internal.linux.Futex;
 import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -15,35 +18,37 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.TreeMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.LongConsumer;
+import java.util.stream.Stream;
 
-import static io.shmflux.bench.BenchChild.INT;
-import static io.shmflux.bench.BenchChild.LONG;
-import static io.shmflux.bench.BenchChild.WORD_OFFSET;
+import static io.shmflux.bench.Wire.INT;
+import static io.shmflux.bench.Wire.LONG;
+import static io.shmflux.bench.Wire.WORD_OFFSET;
 
 /**
- * The change-feed benchmark: one run, one machine, every scenario with the same pacing and sample
- * counts. This process is the sender (publisher, futex writer, socket client); each scenario's
- * receiver is a fresh child JVM ({@link BenchChild}). Results go to {@code target/benchmarks/changes.json}
- * and {@code changes.md}. See {@code src/site/markdown/benchmarks.md}.
+ * The benchmark: one run, one machine, every scenario in every round, medians over rounds, ratios to
+ * each scenario's baseline within the run. This process is the sender (publisher, futex writer, socket
+ * client, Agrona transmitter, Aeron publisher with the embedded media driver, Chronicle appender); each
+ * scenario's receivers are fresh child JVMs ({@link BenchChild}). Results go to
+ * {@code target/benchmarks/results.json}, {@code results.md} and the charts. See
+ * {@code src/site/markdown/benchmarks.md}.
  */
 public final class ChangeFeedBenchmark {
 
@@ -55,57 +60,54 @@ public final class ChangeFeedBenchmark {
     private static final Set<FileMapping> MAPPINGS = ConcurrentHashMap.newKeySet();
     private static final Duration START_WAIT = Duration.ofSeconds(60);
     private static final Duration RESULT_WAIT = Duration.ofSeconds(120);
+    /** The batch scenario's {@code maxBatch}: large enough that a batch is a page of the ring, not a change. */
+    private static final int BATCH = 4096;
+    private static final AtomicInteger STREAMS = new AtomicInteger(1000);
+    private static final Path AERON_DIR = Path.of("/dev/shm", "aeron-shmflux-" + RUN);
+    private static volatile MediaDriver driver;
+    /** {@code -Dbench.only=REGEX}: run only the scenarios whose key matches (while developing). */
+    private static final String ONLY = System.getProperty("bench.only", ".*");
 
-    /** Configuration, from system properties (defaults are the full run). */
-    record Config(long samples, long warmup, long paceNanos, long fastPaceNanos, long burstEvents, long burstWarmup,
-                  long idleNanos, int rounds, Path out) {
-
-        /** {@return this configuration for one round: a share of the samples} */
-        Config round() {
-            return new Config((samples + rounds - 1) / rounds, warmup, paceNanos, fastPaceNanos, burstEvents, burstWarmup,
-                    idleNanos, rounds, out);
-        }
+    /**
+     * Configuration, from system properties. The short run (default, about 3 minutes) and the long one
+     * ({@code -Dbench.long=true}) differ only in these counts; each can be set on its own.
+     */
+    record Config(boolean longRun, long samples, long warmup, long paceNanos, long fastPaceNanos, long burstEvents,
+                  long burstWarmup, long idleNanos, int rounds, long roundTrips, long roundTripWarmup, boolean jmh,
+                  Path out) {
 
         static Config fromProperties() {
-            long samples = Long.getLong("bench.samples", 100_000);
-            return new Config(samples,
-                    Long.getLong("bench.warmup", 20_000),
+            boolean longRun = Boolean.getBoolean("bench.long");
+            return new Config(longRun,
+                    Long.getLong("bench.samples", longRun ? 100_000 : 12_000),
+                    Long.getLong("bench.warmup", longRun ? 20_000 : 2_000),
                     TimeUnit.MICROSECONDS.toNanos(Long.getLong("bench.paceMicros", 100)),
                     TimeUnit.MICROSECONDS.toNanos(Long.getLong("bench.fastPaceMicros", 20)),
-                    Long.getLong("bench.burstEvents", 5_000_000),
-                    Long.getLong("bench.burstWarmup", Math.min(1_000_000, Long.getLong("bench.burstEvents", 5_000_000))),
-                    TimeUnit.SECONDS.toNanos(Long.getLong("bench.idleSeconds", 5)),
-                    Integer.getInteger("bench.rounds", 4),
+                    Long.getLong("bench.burstEvents", longRun ? 5_000_000 : 1_000_000),
+                    Long.getLong("bench.burstWarmup", longRun ? 1_000_000 : 200_000),
+                    TimeUnit.MILLISECONDS.toNanos(Long.getLong("bench.idleMillis", 5_000)),
+                    Integer.getInteger("bench.rounds", longRun ? 5 : 3),
+                    Long.getLong("bench.roundTrips", longRun ? 1_000_000 : 150_000),
+                    Long.getLong("bench.roundTripWarmup", longRun ? 100_000 : 20_000),
+                    !Boolean.getBoolean("bench.jmh.skip"),
                     Path.of(System.getProperty("bench.out", "target/benchmarks")));
         }
-    }
 
-    /** One latency scenario's outcome. */
-    record Latency(String key, String title, long paceNanos, Histogram histogram, Map<String, String> details) {
-    }
-
-    /** The burst scenario's outcome, for one overflow mode and ring capacity. */
-    record Burst(ChangeOptions.Overflow overflow, int ringCapacity, long events, long delivered, long missed, long torn,
-                 long orderErrors, long deliverNanos, long publishNanos, double publishOnlyPerSecond) {
-
-        double deliveredPerSecond() {
-            return delivered * 1e9 / deliverNanos;
+        /** {@return the samples of one round, and likewise round-trips} */
+        long roundSamples() {
+            return (samples + rounds - 1) / rounds;
         }
 
-        double publishedPerSecond() {
-            return events * 1e9 / publishNanos;
+        long roundRoundTrips() {
+            return (roundTrips + rounds - 1) / rounds;
         }
     }
 
-    /** The idle subscriber's CPU. */
-    record Idle(long windowNanos, long processNanos, long changeThreadNanos, long changeThreadWakeUps, String topThreads) {
+    /** The idle receiver's CPU. */
+    record Idle(long windowNanos, long processNanos, String topThreads) {
 
         double processPercent() {
             return processNanos * 100.0 / windowNanos;
-        }
-
-        double changeThreadPercent() {
-            return changeThreadNanos * 100.0 / windowNanos;
         }
     }
 
@@ -121,45 +123,27 @@ public final class ChangeFeedBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
+        System.setProperty("java.awt.headless", "true");
         Runtime.getRuntime().addShutdownHook(new Thread(ChangeFeedBenchmark::cleanUp, "bench-cleanup"));
         Config config = Config.fromProperties();
         Map<String, String> machine = Machine.describe();
-        System.out.println("shmflux change-feed benchmark " + RUN + ": " + machine);
-        System.out.printf("samples=%d in %d rounds, warmup=%d per round, pace=%dus fastPace=%dus burst=%d (+%d warm-up) idle=%ds%n",
-                config.samples(), config.rounds(), config.warmup(), config.paceNanos() / 1000, config.fastPaceNanos() / 1000,
-                config.burstEvents(), config.burstWarmup(), config.idleNanos() / 1_000_000_000);
+        System.out.println("shmflux benchmark " + RUN + " (" + (config.longRun() ? "long" : "short") + " run): " + machine);
+        System.out.println(config);
+        Results results = new Results();
         try {
-            // the latency scenarios take turns, in rounds, each with fresh child JVMs, so that load from
-            // elsewhere on the machine, which drifts, is spread over all of them alike
-            Map<String, Latency> merged = new LinkedHashMap<>();
-            Idle[] futexIdle = new Idle[1];
-            Idle[] idle = new Idle[1];
-            Config round = config.round();
             for (int r = 1; r <= config.rounds(); r++) {
-                boolean last = r == config.rounds();
-                System.out.println("round " + r + " of " + config.rounds() + ": " + round.samples() + " samples each");
-                merge(merged, futex(round, last ? futexIdle : null));
-                merge(merged, socket(round));
-                merge(merged, shmflux(round, ChangeOptions.WaitStrategy.BLOCKING, config.paceNanos(), last ? idle : null));
-                merge(merged, shmflux(round, ChangeOptions.WaitStrategy.LOW_LATENCY, config.paceNanos(), null));
-                merge(merged, shmflux(round, ChangeOptions.WaitStrategy.LOW_LATENCY, config.fastPaceNanos(), null));
+                System.out.println("round " + r + " of " + config.rounds());
+                round(config, results, r == config.rounds());
             }
-            List<Latency> latencies = List.copyOf(merged.values());
-            System.out.println("all rounds:");
-            for (Latency l : latencies) {
-                print(l);
+            if (config.jmh()) {
+                Jmh.run(config, results);
             }
-            MappingOptions wide = MappingOptions.DEFAULT.withChangeRingCapacity(1 << 20);
-            double publishOnly = publishOnly(config, wide);
-            List<Burst> bursts = List.of(
-                    burst(config, ChangeOptions.Overflow.REPORT, 1 << 20, publishOnly),
-                    burst(config, ChangeOptions.Overflow.BACK_PRESSURE, 1 << 20, publishOnly),
-                    burst(config, ChangeOptions.Overflow.BACK_PRESSURE, 1024, publishOnly));
-            Report report = new Report(config, machine, latencies, bursts, idle[0], futexIdle[0]);
+            Report report = new Report(config, machine, results);
             report.write(config.out());
+            Charts.write(results, config.out());
             System.out.println();
             System.out.println(report.markdown());
-            System.out.println("wrote " + config.out().resolve("changes.json") + " and " + config.out().resolve("changes.md"));
+            System.out.println("wrote " + config.out().resolve("results.json") + ", results.md and the charts");
         } finally {
             cleanUp();
         }
@@ -168,12 +152,102 @@ public final class ChangeFeedBenchmark {
             System.err.println("FAILED: files left in /dev/shm: " + left);
             System.exit(1);
         }
+        System.exit(0); // Aeron's and Chronicle's background threads must not keep the JVM
     }
 
-    /** {@return the mapping, closed by {@link #cleanUp()} too if the run is interrupted} */
-    private static FileMapping tracked(FileMapping mapping) {
-        MAPPINGS.add(mapping);
-        return mapping;
+    /** One round: every scenario once, each with fresh receiver JVMs; idle CPU in the last round. */
+    private static void round(Config config, Results results, boolean last) {
+        // -Dbench.fastPaceMicros=0 leaves the second pace out (the harness test does, to stay short)
+        long[] paces = config.fastPaceNanos() > 0 ? new long[] {config.paceNanos(), config.fastPaceNanos()}
+                : new long[] {config.paceNanos()};
+        for (long pace : paces) {
+            boolean idle = last && pace == config.paceNanos();
+            String suffix = pace == config.paceNanos() ? "" : "_" + pace / 1000 + "us";
+            String titleSuffix = " @" + pace / 1000 + " µs";
+            run(results, "futex" + suffix, () -> futex(config, pace, idle), "raw futex wait/wake" + titleSuffix,
+                    null);
+            run(results, "socket" + suffix, () -> socket(config, pace, idle), "Unix-domain socket" + titleSuffix,
+                    "futex" + suffix);
+            run(results, "raw_spin" + suffix, () -> polled(config, Transport.RAW_SPIN, pace, idle),
+                    "raw busy-spin on a sequence word" + titleSuffix, null);
+            run(results, "park_poll" + suffix, () -> polled(config, Transport.PARK_POLL, pace, idle),
+                    "naive parkNanos polling" + titleSuffix, "futex" + suffix);
+            for (int subscribers : new int[] {1, 4}) {
+                String subs = subscribers == 1 ? "" : "_x" + subscribers;
+                String subsTitle = subscribers == 1 ? "" : ", " + subscribers + " subscriber processes";
+                run(results, "shmflux_blocking" + subs + suffix,
+                        () -> shmflux(config, ChangeOptions.WaitStrategy.BLOCKING, pace, subscribers, idle),
+                        "shmflux BLOCKING" + subsTitle + titleSuffix, "futex" + suffix);
+                run(results, "shmflux_low_latency" + subs + suffix,
+                        () -> shmflux(config, ChangeOptions.WaitStrategy.LOW_LATENCY, pace, subscribers, idle),
+                        "shmflux LOW_LATENCY" + subsTitle + titleSuffix, "raw_spin" + suffix);
+            }
+            run(results, "agrona" + suffix, () -> polled(config, Transport.AGRONA, pace, idle),
+                    "Agrona broadcast buffer" + titleSuffix, "raw_spin" + suffix);
+            run(results, "aeron_spin" + suffix, () -> polled(config, Transport.AERON_SPIN, pace, idle),
+                    "Aeron IPC, busy-spin subscriber" + titleSuffix, "raw_spin" + suffix);
+            run(results, "aeron_backoff" + suffix, () -> polled(config, Transport.AERON_BACKOFF, pace, idle),
+                    "Aeron IPC, BackoffIdleStrategy subscriber" + titleSuffix, "futex" + suffix);
+            run(results, "chronicle" + suffix, () -> polled(config, Transport.CHRONICLE, pace, idle),
+                    "Chronicle Queue, spinning tailer" + titleSuffix, "raw_spin" + suffix);
+        }
+        MappingOptions wide = MappingOptions.DEFAULT.withChangeRingCapacity(1 << 20);
+        double publishOnly = publishOnly(config, wide);
+        run(results, "burst_raw_ring", () -> burst(config, Transport.RAW_RING, 1), "raw ring (2^20 slots), spinning reader", null);
+        for (int subscribers : new int[] {1, 4}) {
+            String subs = subscribers == 1 ? "" : "_x" + subscribers;
+            String subsTitle = subscribers == 1 ? "" : ", " + subscribers + " subscriber processes (total)";
+            run(results, "burst_shmflux_report" + subs,
+                    () -> shmfluxBurst(config, ChangeOptions.Overflow.REPORT, 1 << 20, subscribers, publishOnly),
+                    "shmflux changes() REPORT" + subsTitle, "burst_raw_ring");
+            run(results, "burst_shmflux_back_pressure" + subs,
+                    () -> shmfluxBurst(config, ChangeOptions.Overflow.BACK_PRESSURE, 1 << 20, subscribers, publishOnly),
+                    "shmflux changes() BACK_PRESSURE" + subsTitle, "burst_shmflux_report" + subs);
+        }
+        run(results, "burst_shmflux_batch",
+                () -> shmfluxBurst(config, ChangeOptions.Overflow.REPORT, 1 << 20, 1, BATCH, publishOnly),
+                "shmflux changeBatches(REPORT, " + BATCH + ")", "burst_raw_ring");
+        run(results, "burst_shmflux_back_pressure_ring1024",
+                () -> shmfluxBurst(config, ChangeOptions.Overflow.BACK_PRESSURE, 1024, 1, publishOnly),
+                "shmflux changes() BACK_PRESSURE, ring 1024", "burst_shmflux_report");
+        run(results, "burst_agrona", () -> burst(config, Transport.AGRONA, 1), "Agrona broadcast buffer (lossy)",
+                "burst_raw_ring");
+        run(results, "burst_aeron", () -> burst(config, Transport.AERON_SPIN, 1), "Aeron IPC (back-pressured)",
+                "burst_raw_ring");
+        run(results, "burst_chronicle", () -> burst(config, Transport.CHRONICLE, 1), "Chronicle Queue",
+                "burst_raw_ring");
+        run(results, "rtt_raw_spin", () -> pingPong(config, "RAW_SPIN"), "raw busy-spin", null);
+        run(results, "rtt_shmflux_low_latency", () -> pingPong(config, "SHMFLUX"), "shmflux LOW_LATENCY", "rtt_raw_spin");
+        run(results, "rtt_agrona", () -> pingPong(config, "AGRONA"), "Agrona broadcast buffer", "rtt_raw_spin");
+        run(results, "rtt_aeron", () -> pingPong(config, "AERON_SPIN"), "Aeron IPC", "rtt_raw_spin");
+    }
+
+    /** A scenario's measurement in one round. */
+    interface Measure {
+        Results.Round measure() throws Exception;
+    }
+
+    /** Runs one scenario once; a failure is recorded with its exact error and the run goes on. */
+    private static void run(Results results, String key, Measure measure, String title, String baseline) {
+        if (!key.matches(ONLY)) {
+            return;
+        }
+        Results.Kind kind = key.startsWith("burst_") ? Results.Kind.BURST
+                : key.startsWith("rtt_") ? Results.Kind.HALF_ROUND_TRIP : Results.Kind.LATENCY;
+        try {
+            Results.Round round = measure.measure();
+            results.add(key, kind, title, baseline, round);
+            System.out.println("  " + key + ": " + round.metrics());
+        } catch (Exception | Error e) {
+            String error = e.toString() + (e.getCause() == null ? "" : "; cause: " + e.getCause());
+            results.fail(key, kind, title, baseline, error.replaceAll("\\s+", " "));
+            System.out.println("  " + key + ": FAILED " + e);
+            e.printStackTrace(System.out);
+        } finally {
+            for (Child child : List.copyOf(CHILDREN)) {
+                child.close();
+            }
+        }
     }
 
     private static void cleanUp() {
@@ -188,20 +262,70 @@ public final class ChangeFeedBenchmark {
             }
             MAPPINGS.remove(mapping);
         }
+        MediaDriver d = driver;
+        if (d != null) {
+            driver = null;
+            d.close();
+        }
+        TEMP_FILES.add(AERON_DIR);
         for (Path file : List.copyOf(TEMP_FILES)) {
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException e) {
-                System.err.println("cannot delete " + file + ": " + e);
-            }
+            deleteTree(file);
             TEMP_FILES.remove(file);
         }
     }
 
-    private static List<String> leftovers() throws IOException {
+    private static void deleteTree(Path path) {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(path)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            System.err.println("cannot delete " + path + ": " + e);
+        }
+    }
+
+    static List<String> leftovers() throws IOException {
         try (var files = Files.list(Path.of("/dev/shm"))) {
             return files.map(p -> p.getFileName().toString()).filter(n -> n.contains(RUN)).toList();
         }
+    }
+
+    private static FileMapping tracked(FileMapping mapping) {
+        MAPPINGS.add(mapping);
+        return mapping;
+    }
+
+    /** {@return a fresh file of {@code size} bytes in /dev/shm, deleted by {@link #cleanUp()}} */
+    private static Path tempFile(String what, long size) throws IOException {
+        Path path = Path.of("/dev/shm", "shmflux-" + RUN + "-" + what);
+        TEMP_FILES.add(path);
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            file.setLength(size);
+        }
+        return path;
+    }
+
+    private static void delete(Path path) {
+        deleteTree(path);
+        TEMP_FILES.remove(path);
+    }
+
+    /** {@return the Aeron directory of the run's embedded media driver, launched on first use} */
+    private static synchronized String aeronDir() {
+        if (driver == null) {
+            driver = MediaDriver.launch(new MediaDriver.Context()
+                    .aeronDirectoryName(AERON_DIR.toString())
+                    .threadingMode(ThreadingMode.SHARED)
+                    // the driver is not on the IPC data path: let it sleep, the machine has 2 cores
+                    .sharedIdleStrategy(new SleepingMillisIdleStrategy(1))
+                    .ipcTermBufferLength(1 << 22)
+                    .dirDeleteOnStart(true)
+                    .dirDeleteOnShutdown(true));
+        }
+        return AERON_DIR.toString();
     }
 
     private static Map<String, String> parse(String resultLine) {
@@ -213,172 +337,215 @@ public final class ChangeFeedBenchmark {
         return fields;
     }
 
-    private static Latency latency(String key, String title, long pace, String resultLine) {
-        Map<String, String> fields = parse(resultLine);
-        Histogram histogram = Latencies.decode(fields.remove("hist"));
-        Latency latency = new Latency(key, title, pace, histogram, fields);
-        print(latency);
-        return latency;
-    }
-
-    private static void print(Latency l) {
-        Histogram h = l.histogram();
-        System.out.printf("  %-34s p10=%7.2fus p50=%8.2fus p99=%8.2fus p99.9=%9.2fus max=%9.2fus n=%d %s%n", l.title(),
-                h.getValueAtPercentile(10) / 1e3, h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3, h.getValueAtPercentile(99.9) / 1e3,
-                h.getMaxValue() / 1e3, h.getTotalCount(), l.details());
-    }
-
-    /** Adds a round's result to the totals: histograms added, counters summed. */
-    private static void merge(Map<String, Latency> merged, Latency round) {
-        Latency total = merged.get(round.key());
-        if (total == null) {
-            merged.put(round.key(), new Latency(round.key(), round.title(), round.paceNanos(), round.histogram().copy(),
-                    new TreeMap<>(round.details())));
-            return;
-        }
-        total.histogram().add(round.histogram());
-        round.details().forEach((k, v) -> total.details().merge(k, v,
-                (a, b) -> Long.toString(Long.parseLong(a) + Long.parseLong(b))));
-    }
-
-    /** Scenario 3: a raw futex wake between two processes on a word in a /dev/shm file. */
-    static Latency futex(Config config, Idle[] idle) throws Exception {
-        Path path = Path.of("/dev/shm", "shmflux-" + RUN + ".futex");
-        TEMP_FILES.add(path);
-        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
-            file.setLength(BenchChild.FILE_SIZE);
-        }
-        long total = config.warmup() + config.samples();
-        try (Arena arena = Arena.ofShared();
-             FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            MemorySegment shared = channel.map(FileChannel.MapMode.READ_WRITE, 0, BenchChild.FILE_SIZE, arena);
-            MemorySegment word = shared.asSlice(WORD_OFFSET, 4);
-            try (Child child = Child.start("futex", path.toString(), Long.toString(config.warmup()),
-                    Long.toString(config.samples()))) {
-                child.await("ready", START_WAIT);
-                long[] wakes = new long[1];
-                String line = sendUntilResult(child, total, config.paceNanos(), i -> {
-                    // the writer half of the handshake: timestamp, then swap the word; wake only if someone sleeps
-                    LONG.set(shared, BenchChild.timestampOffset(i), System.nanoTime());
-                    int previous = (int) INT.getAndSet(shared, WORD_OFFSET, (int) (i & 0x7fff_ffffL) << 1);
-                    if ((previous & 1) != 0) {
-                        Futex.wake(word, Integer.MAX_VALUE);
-                        wakes[0]++;
-                    }
-                });
-                Latency result = latency("futex", "raw futex wake (baseline)", config.paceNanos(), line);
-                result.details().put("wakeSyscalls", Long.toString(wakes[0]));
-                if (idle != null) {
-                    idle[0] = idle(config, child.pid(), "raw futex waiter");
-                }
-                child.exit();
-                return result;
+    /**
+     * The common part of every latency scenario: start the receivers, let {@code open} set up the
+     * sender once they are ready, send paced until each reported, measure the first receiver's idle CPU.
+     */
+    private static Results.Round latency(Config config, long pace, boolean idle, List<String[]> receivers,
+                                         SenderFactory open) throws Exception {
+        long total = config.warmup() + config.roundSamples();
+        List<Child> children = startReady(receivers);
+        try (Transport.Sender sender = open.open()) {
+            List<String> lines = sendUntilResult(children, total, pace, sender);
+            Histogram histogram = Latencies.histogram();
+            long missed = 0;
+            for (String line : lines) {
+                Map<String, String> fields = parse(line);
+                histogram.add(Latencies.decode(fields.get("hist")));
+                missed += Long.parseLong(fields.getOrDefault("missed", "0"));
             }
-        } finally {
-            Files.deleteIfExists(path);
-            TEMP_FILES.remove(path);
+            Map<String, Double> metrics = Results.percentiles(histogram);
+            metrics.put("missed", (double) missed);
+            String notes = "";
+            if (idle) {
+                Idle i = idle(config, children.get(0).pid());
+                metrics.put("idle_cpu_percent", i.processPercent());
+                notes = "idle threads: " + i.topThreads();
+            }
+            children.forEach(Child::exit);
+            return new Results.Round(metrics, histogram, notes);
         }
     }
 
-    /** Scenario 4: a 16-byte message over a Unix-domain socket. */
-    static Latency socket(Config config) throws Exception {
+    /** {@return the receiver JVMs, started, once each has said it is ready} */
+    private static List<Child> startReady(List<String[]> receivers) {
+        List<Child> children = new ArrayList<>();
+        for (String[] args : receivers) {
+            children.add(Child.start(args));
+        }
+        for (Child child : children) {
+            child.await("ready", START_WAIT);
+        }
+        return children;
+    }
+
+    /** Makes the sender once the receivers are ready. */
+    interface SenderFactory {
+        Transport.Sender open() throws Exception;
+    }
+
+    private static String[] receiverArgs(String role, String where, long warmup, long samples) {
+        return new String[] {role, where, Long.toString(warmup), Long.toString(samples)};
+    }
+
+    /** Raw futex wait/wake between two processes on a word in a /dev/shm file (the waiter-bit handshake). */
+    static Results.Round futex(Config config, long pace, boolean idle) throws Exception {
+        Path path = tempFile("futex", Wire.FILE_SIZE);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment shared = Wire.map(path, Wire.FILE_SIZE, arena);
+            MemorySegment word = shared.asSlice(WORD_OFFSET, 4);
+            return latency(config, pace, idle, List.<String[]>of(receiverArgs("futex", path.toString(), config.warmup(),
+                    config.roundSamples())), () -> (i, now) -> {
+                // the writer half of the handshake: timestamp, then swap the word; wake only if someone sleeps
+                LONG.set(shared, Wire.timestampOffset(i), now);
+                int previous = (int) INT.getAndSet(shared, WORD_OFFSET, (int) (i & 0x7fff_ffffL) << 1);
+                if ((previous & 1) != 0) {
+                    Futex.wake(word, Integer.MAX_VALUE);
+                }
+            });
+        } finally {
+            delete(path);
+        }
+    }
+
+    /** A 16-byte message over a Unix-domain socket. */
+    static Results.Round socket(Config config, long pace, boolean idle) throws Exception {
         Path path = Path.of(System.getProperty("java.io.tmpdir"), "shmflux-" + RUN + ".sock");
         TEMP_FILES.add(path);
-        long total = config.warmup() + config.samples();
-        try (Child child = Child.start("socket", path.toString(), Long.toString(config.warmup()),
-                Long.toString(config.samples()))) {
-            child.await("ready", START_WAIT);
-            try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+        try {
+            return latency(config, pace, idle, List.<String[]>of(receiverArgs("socket", path.toString(), config.warmup(),
+                    config.roundSamples())), () -> {
+                SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(path));
                 ByteBuffer buffer = ByteBuffer.allocateDirect(16);
-                String line = sendUntilResult(child, total, config.paceNanos(), i -> {
-                    buffer.clear();
-                    buffer.putLong(0, i).putLong(8, System.nanoTime());
-                    try {
-                        while (buffer.hasRemaining()) {
-                            channel.write(buffer);
+                return new Transport.Sender() {
+                    @Override
+                    public void send(long i, long now) {
+                        buffer.clear();
+                        buffer.putLong(0, i).putLong(8, now);
+                        try {
+                            while (buffer.hasRemaining()) {
+                                channel.write(buffer);
+                            }
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
                         }
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
                     }
-                });
-                Latency result = latency("socket", "Unix-domain socket (baseline)", config.paceNanos(), line);
-                child.exit();
-                return result;
-            }
+
+                    @Override
+                    public void close() {
+                        try {
+                            channel.close();
+                        } catch (IOException ignored) {
+                            // the receiver is gone already
+                        }
+                    }
+                };
+            });
         } finally {
-            Files.deleteIfExists(path);
-            TEMP_FILES.remove(path);
+            delete(path);
         }
     }
 
-    /** Scenarios 1 and 2 (and 6 when {@code idle} is given): publish, paced, to a subscriber process. */
-    static Latency shmflux(Config config, ChangeOptions.WaitStrategy strategy, long pace, Idle[] idle)
-            throws Exception {
-        String name = RUN + "-" + strategy + "-" + pace / 1000 + "us";
-        long total = config.warmup() + config.samples();
+    /** shmflux {@code changes()} in {@code strategy}, paced, to {@code subscribers} subscriber processes. */
+    static Results.Round shmflux(Config config, ChangeOptions.WaitStrategy strategy, long pace, int subscribers,
+                                 boolean idle) throws Exception {
+        String name = RUN + "-" + strategy + "-" + pace / 1000 + "us-x" + subscribers;
         try (FileMapping mapping = tracked(SharedMemory.create(name, 4096))) {
             long[] value = new long[1];
             Consumer<MemorySegment> writer = range -> range.set(ValueLayout.JAVA_LONG, 0, value[0]);
-            try (Child child = Child.start("shmflux", name, strategy.name(), Long.toString(config.warmup()),
-                    Long.toString(config.samples()))) {
-                child.await("ready", START_WAIT);
-                String line = sendUntilResult(child, total, pace, i -> {
-                    value[0] = i;
-                    mapping.publish(0, 8, writer);
-                });
-                String key = "shmflux_" + strategy.name().toLowerCase() + (pace == config.paceNanos() ? "" : "_" + pace / 1000 + "us");
-                String title = "shmflux " + strategy + (pace == config.paceNanos() ? "" : " (pace " + pace / 1000 + " µs)");
-                Latency result = latency(key, title, pace, line);
-                if (idle != null) {
-                    idle[0] = idle(config, child.pid(), "shmflux BLOCKING subscriber");
-                }
-                child.exit();
-                return result;
+            List<String[]> receivers = new ArrayList<>();
+            for (int s = 0; s < subscribers; s++) {
+                receivers.add(new String[] {"shmflux", name, strategy.name(), Long.toString(config.warmup()),
+                        Long.toString(config.roundSamples())});
             }
+            // the event's timestamp is the publisher's own, taken inside publish
+            return latency(config, pace, idle && subscribers == 1, receivers, () -> (i, now) -> {
+                value[0] = i;
+                mapping.publish(0, 8, writer);
+            });
         }
     }
 
+    /** A polled transport (baseline or peer), paced. */
+    static Results.Round polled(Config config, Transport transport, long pace, boolean idle) throws Exception {
+        Where where = where(transport, "lat");
+        try {
+            return latency(config, pace, idle, List.<String[]>of(new String[] {"poll", transport.name(), where.where(),
+                    Long.toString(config.warmup()), Long.toString(config.roundSamples())}),
+                    () -> transport.sender(where.where()));
+        } finally {
+            delete(where.path());
+        }
+    }
+
+    /** What a transport's two sides share: {@code where} for {@link Transport}, {@code path} to delete after. */
+    record Where(String where, Path path) {
+    }
+
+    private static Where where(Transport transport, String what) throws IOException {
+        String tag = transport.name().toLowerCase(Locale.ROOT) + "-" + what + "-" + STREAMS.incrementAndGet();
+        return switch (transport) {
+            case RAW_SPIN, PARK_POLL, RAW_RING -> {
+                Path path = tempFile(tag, Wire.FILE_SIZE);
+                yield new Where(path.toString(), path);
+            }
+            case AGRONA -> {
+                Path path = tempFile(tag, Wire.BROADCAST_FILE_SIZE);
+                yield new Where(path.toString(), path);
+            }
+            case AERON_SPIN, AERON_BACKOFF -> new Where(aeronDir() + ":" + STREAMS.incrementAndGet(),
+                    Path.of("/dev/shm", "shmflux-" + RUN + "-none"));
+            case CHRONICLE -> {
+                Path path = Path.of("/dev/shm", "shmflux-" + RUN + "-" + tag);
+                TEMP_FILES.add(path);
+                yield new Where(path.toString(), path);
+            }
+        };
+    }
+
     /**
-     * Sends {@code total} messages, one per {@code pace}, then keeps sending (paced) until the child
-     * reports its result: a receiver that could not see every message (the futex baseline keeps only
-     * the latest) still gets its full sample count. {@return the result line}
+     * Sends {@code total} messages, one per {@code pace}, then keeps sending (paced) until every child
+     * reports its result: a receiver that could not see every message (the futex and spin baselines
+     * keep only the latest) still gets its full sample count. {@return the result lines}
      */
-    static String sendUntilResult(Child child, long total, long pace, LongConsumer send) {
+    static List<String> sendUntilResult(List<Child> children, long total, long pace, Transport.Sender sender) {
         Pacer pacer = new Pacer(pace);
         long i = 1;
         for (; i <= total; i++) {
             pacer.await();
-            send.accept(i);
+            sender.send(i, System.nanoTime());
         }
-        long limit = 2 * total;
-        while (true) {
-            String line = child.poll("result", Duration.ofMillis(200));
-            if (line != null) {
-                return line;
-            }
-            if (i > limit) {
-                return child.await("result", RESULT_WAIT); // fails with the child's stderr
-            }
-            for (long end = i + 100; i < end; i++) {
-                pacer.await();
-                send.accept(i);
+        long deadline = System.nanoTime() + RESULT_WAIT.toNanos();
+        List<String> lines = new ArrayList<>();
+        for (Child child : children) {
+            while (true) {
+                String line = child.poll("result", Duration.ofMillis(20));
+                if (line != null) {
+                    lines.add(line);
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    lines.add(child.await("result", Duration.ofSeconds(1))); // fails with the child's stderr
+                    break;
+                }
+                for (long end = i + 100; i < end; i++) {
+                    pacer.await();
+                    sender.send(i, System.nanoTime());
+                }
             }
         }
+        return lines;
     }
 
-    /** Scenario 6: the CPU a subscribed, idle receiver process burns. */
-    static Idle idle(Config config, long pid, String what) throws InterruptedException {
-        Thread.sleep(1_000); // let the last events and any JIT work settle
+    /** The CPU a subscribed, idle receiver process burns over the idle window. */
+    static Idle idle(Config config, long pid) throws InterruptedException {
+        Thread.sleep(500); // let the last events and any JIT work settle
         Map<String, Long> threadsBefore = ProcCpu.perThread(pid);
         long process = ProcCpu.processNanos(pid);
-        long thread = ProcCpu.threadNanos(pid, "shmflux-change");
-        long sleeps = ProcCpu.voluntarySwitches(pid, "shmflux-change");
         long start = System.nanoTime();
         TimeUnit.NANOSECONDS.sleep(config.idleNanos());
         long window = System.nanoTime() - start;
         long processNanos = ProcCpu.processNanos(pid) - process;
-        long threadNanos = ProcCpu.threadNanos(pid, "shmflux-change") - thread;
-        long wakeUps = ProcCpu.voluntarySwitches(pid, "shmflux-change") - sleeps;
         Map<String, Long> threadsAfter = ProcCpu.perThread(pid);
         StringBuilder top = new StringBuilder();
         threadsAfter.entrySet().stream()
@@ -386,13 +553,10 @@ public final class ChangeFeedBenchmark {
                         e.getValue() - threadsBefore.getOrDefault(e.getKey(), 0L)))
                 .filter(e -> e.getValue() > 0)
                 .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
-                .limit(6)
+                .limit(4)
                 .forEach(e -> top.append(top.isEmpty() ? "" : ", ").append(e.getKey()).append(' ')
-                        .append(String.format(java.util.Locale.ROOT, "%.3f%%", e.getValue() * 100.0 / window)));
-        Idle idle = new Idle(window, processNanos, threadNanos, wakeUps, top.toString());
-        System.out.printf("  idle %s: %.4f%% of a core (shmflux change thread %.4f%%, %d wake-ups) over %.1f s; top threads: %s%n",
-                what, idle.processPercent(), idle.changeThreadPercent(), wakeUps, window / 1e9, top);
-        return idle;
+                        .append(String.format(Locale.ROOT, "%.3f%%", e.getValue() * 100.0 / window)));
+        return new Idle(window, processNanos, top.toString());
     }
 
     /** {@return publishes per second into a mapping nobody subscribes to: the publisher's own ceiling} */
@@ -408,48 +572,140 @@ public final class ChangeFeedBenchmark {
                 value[0] = i;
                 mapping.publish(0, 8, writer);
             }
-            double rate = config.burstEvents() * 1e9 / (System.nanoTime() - start);
-            System.out.printf("  publish only, no subscriber: %,.0f/s (%.0f ns per publish)%n", rate, 1e9 / rate);
-            return rate;
+            return config.burstEvents() * 1e9 / (System.nanoTime() - start);
         }
     }
 
-    /**
-     * Scenario 5: publish as fast as possible; count what one subscriber process gets. With
-     * {@code BACK_PRESSURE} the publisher waits whenever it is a whole ring ahead of the subscriber.
-     */
-    static Burst burst(Config config, ChangeOptions.Overflow overflow, int ringCapacity, double publishOnly)
-            throws Exception {
-        String name = RUN + "-burst-" + overflow.name().toLowerCase(java.util.Locale.ROOT) + "-" + ringCapacity;
+    /** Burst through shmflux {@code changes()}: publish as fast as one thread can, count what arrives. */
+    static Results.Round shmfluxBurst(Config config, ChangeOptions.Overflow overflow, int ringCapacity, int subscribers,
+                                      double publishOnly) throws Exception {
+        return shmfluxBurst(config, overflow, ringCapacity, subscribers, 0, publishOnly);
+    }
+
+    /** The same; with {@code maxBatch > 0} the subscribers take {@code changeBatches(options, maxBatch)}. */
+    static Results.Round shmfluxBurst(Config config, ChangeOptions.Overflow overflow, int ringCapacity, int subscribers,
+                                      int maxBatch, double publishOnly) throws Exception {
+        String name = RUN + "-burst-" + overflow.name().toLowerCase(Locale.ROOT) + "-" + ringCapacity + "-x" + subscribers
+                + "-b" + maxBatch;
         MappingOptions options = MappingOptions.DEFAULT.withChangeRingCapacity(ringCapacity);
         try (FileMapping mapping = tracked(SharedMemory.create(name, 4096, options))) {
             long[] value = new long[1];
             Consumer<MemorySegment> writer = range -> range.set(ValueLayout.JAVA_LONG, 0, value[0]);
-            try (Child child = Child.start("burst", name, Long.toString(config.burstWarmup()),
-                    Long.toString(config.burstEvents()), overflow.name())) {
-                child.await("ready", START_WAIT);
-                for (long i = 1; i <= config.burstWarmup(); i++) {
-                    value[0] = i;
-                    mapping.publish(0, 8, writer);
-                }
-                child.await("warm", RESULT_WAIT);
-                Thread.sleep(200);
-                long start = System.nanoTime();
-                for (long i = 1; i <= config.burstEvents(); i++) {
-                    value[0] = i;
-                    mapping.publish(0, 8, writer);
-                }
-                long publishNanos = System.nanoTime() - start;
-                Map<String, String> r = parse(child.await("result", RESULT_WAIT));
-                Burst burst = new Burst(overflow, ringCapacity, config.burstEvents(), Long.parseLong(r.get("delivered")),
-                        Long.parseLong(r.get("missed")), Long.parseLong(r.get("torn")),
-                        Long.parseLong(r.get("orderErrors")), Long.parseLong(r.get("nanos")), publishNanos, publishOnly);
-                System.out.printf("  burst %s, ring %d: published %,.0f/s, delivered %,d (%,.0f/s), missed %,d, torn %d, order errors %d%n",
-                        overflow, ringCapacity, burst.publishedPerSecond(), burst.delivered(), burst.deliveredPerSecond(), burst.missed(),
-                        burst.torn(), burst.orderErrors());
-                child.exit();
-                return burst;
+            List<String[]> receivers = new ArrayList<>();
+            for (int s = 0; s < subscribers; s++) {
+                receivers.add(new String[] {"burst", name, Long.toString(config.burstWarmup()),
+                        Long.toString(config.burstEvents()), overflow.name(), Integer.toString(maxBatch)});
             }
+            Results.Round round = burst(config, receivers, () -> (i, now) -> {
+                value[0] = i;
+                mapping.publish(0, 8, writer);
+            });
+            round.metrics().put("publish_only_per_second", publishOnly);
+            return round;
+        }
+    }
+
+    /** Burst through a polled transport. */
+    static Results.Round burst(Config config, Transport transport, int subscribers) throws Exception {
+        Where where = where(transport, "burst");
+        try {
+            List<String[]> receivers = new ArrayList<>();
+            for (int s = 0; s < subscribers; s++) {
+                receivers.add(new String[] {"drain", transport.name(), where.where(),
+                        Long.toString(config.burstWarmup()), Long.toString(config.burstEvents())});
+            }
+            return burst(config, receivers, () -> transport.sender(where.where()));
+        } finally {
+            delete(where.path());
+        }
+    }
+
+    /** The common part of the bursts: warm up, wait, burst, collect. Delivered/s is the total over receivers. */
+    private static Results.Round burst(Config config, List<String[]> receivers, SenderFactory open) throws Exception {
+        List<Child> children = startReady(receivers);
+        try (Transport.Sender sender = open.open()) {
+            return burst(config, children, sender);
+        }
+    }
+
+    private static Results.Round burst(Config config, List<Child> children, Transport.Sender sender) {
+        long i = 1;
+        for (; i <= config.burstWarmup(); i++) {
+            sender.send(i, System.nanoTime());
+        }
+        for (Child child : children) {
+            child.await("warm", RESULT_WAIT);
+        }
+        long start = System.nanoTime();
+        for (long end = config.burstWarmup() + config.burstEvents(); i <= end; i++) {
+            sender.send(i, System.nanoTime());
+        }
+        long publishNanos = System.nanoTime() - start;
+        long delivered = 0;
+        long missed = 0;
+        long torn = 0;
+        long orderErrors = 0;
+        long nanos = 0;
+        for (Child child : children) {
+            Map<String, String> r = parse(child.await("result", RESULT_WAIT));
+            delivered += Long.parseLong(r.get("delivered"));
+            missed += Long.parseLong(r.get("missed"));
+            torn += Long.parseLong(r.get("torn"));
+            orderErrors += Long.parseLong(r.get("orderErrors"));
+            nanos = Math.max(nanos, Long.parseLong(r.get("nanos")));
+        }
+        children.forEach(Child::exit);
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("events_per_second", delivered * 1e9 / nanos);
+        metrics.put("delivered", (double) delivered);
+        metrics.put("missed", (double) missed);
+        metrics.put("torn", (double) torn);
+        metrics.put("order_errors", (double) orderErrors);
+        metrics.put("published_per_second", config.burstEvents() * 1e9 / publishNanos);
+        return new Results.Round(metrics, null, "");
+    }
+
+    /** Ping-pong between two child JVMs pinned to cores 0 and 1: the mean half round-trip. */
+    static Results.Round pingPong(Config config, String transport) throws Exception {
+        List<Path> cleanup = new ArrayList<>();
+        List<FileMapping> mappings = new ArrayList<>();
+        String where;
+        if (transport.equals("SHMFLUX")) {
+            String a = RUN + "-ping";
+            String b = RUN + "-pong";
+            mappings.add(tracked(SharedMemory.create(a, 4096)));
+            mappings.add(tracked(SharedMemory.create(b, 4096)));
+            where = a + "," + b;
+        } else {
+            Where a = where(Transport.valueOf(transport), "ping");
+            Where b = where(Transport.valueOf(transport), "pong");
+            cleanup.add(a.path());
+            cleanup.add(b.path());
+            where = a.where() + "," + b.where();
+        }
+        try {
+            String warmup = Long.toString(config.roundTripWarmup());
+            String trips = Long.toString(config.roundRoundTrips());
+            boolean pin = Runtime.getRuntime().availableProcessors() >= 2;
+            Child pong = Child.start(pin ? List.of("taskset", "-c", "1") : List.of(), "pong", transport, where, warmup, trips);
+            pong.await("ready", START_WAIT);
+            Child ping = Child.start(pin ? List.of("taskset", "-c", "0") : List.of(), "ping", transport, where, warmup, trips);
+            ping.await("ready", START_WAIT);
+            pong.send("go");
+            ping.send("go");
+            Map<String, String> r = parse(ping.await("result", RESULT_WAIT));
+            ping.exit();
+            pong.exit();
+            Map<String, Double> metrics = new LinkedHashMap<>();
+            metrics.put("half_round_trip_ns", Double.parseDouble(r.get("halfRoundTripNanos")));
+            metrics.put("round_trips", Double.parseDouble(r.get("roundTrips")));
+            return new Results.Round(metrics, null, pin ? "pinned to cores 0 and 1 (taskset)" : "not pinned: 1 CPU");
+        } finally {
+            for (FileMapping m : mappings) {
+                m.close();
+                MAPPINGS.remove(m);
+            }
+            cleanup.forEach(ChangeFeedBenchmark::delete);
         }
     }
 }

@@ -21,8 +21,27 @@ import java.util.concurrent.TimeUnit;
  */
 final class Child implements AutoCloseable {
 
-    /** Options of every child JVM: the same for every scenario. */
-    static final List<String> JVM_OPTIONS = List.of("--enable-native-access=ALL-UNNAMED", "-Xms256m", "-Xmx256m");
+    /**
+     * Options of every child JVM: the same for every scenario. Agrona and Aeron need jdk.internal.misc;
+     * Chronicle Queue 5.27 needs the rest (without them it fails on JDK 25 with "IllegalAccessException:
+     * module java.base does not open java.lang.reflect to unnamed module").
+     */
+    static final List<String> PEER_OPTIONS = List.of(
+            "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+            "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
+            "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+            "--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+            "--add-opens=java.base/java.io=ALL-UNNAMED",
+            "--add-opens=java.base/java.util=ALL-UNNAMED",
+            "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
+    static final List<String> JVM_OPTIONS = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of("--enable-native-access=ALL-UNNAMED", "-Xms256m", "-Xmx256m"),
+            PEER_OPTIONS.stream()).toList();
 
     private final Process process;
     private final String label;
@@ -44,7 +63,12 @@ final class Child implements AutoCloseable {
 
     /** Starts {@link BenchChild} with these arguments. */
     static Child start(String... args) {
-        List<String> command = new ArrayList<>();
+        return start(List.of(), args);
+    }
+
+    /** Starts {@link BenchChild} under {@code prefix} (e.g. {@code taskset -c 0}) with these arguments. */
+    static Child start(List<String> prefix, String... args) {
+        List<String> command = new ArrayList<>(prefix);
         command.add(javaExecutable());
         command.addAll(JVM_OPTIONS);
         // library settings given to the benchmark (-Dshmflux.*) apply to its children too
@@ -55,8 +79,9 @@ final class Child implements AutoCloseable {
         command.add(BenchChild.class.getName());
         command.addAll(List.of(args));
         try {
-            Child child = new Child(new ProcessBuilder(command).start(), args[0]);
+            Child child = new Child(new ProcessBuilder(command).start(), String.join(" ", args).replaceAll("(.{60}).*", "$1"));
             ChangeFeedBenchmark.track(child);
+            System.out.println("    child pid " + child.pid() + ": " + child.label);
             return child;
         } catch (IOException e) {
             throw new IllegalStateException("cannot start child JVM: command=" + command, e);

@@ -37,13 +37,19 @@ public class PublishReadBenchmark {
 
     private FileMapping mapping;
     private final byte[] bytes64 = new byte[64];
+    private final byte[] into64 = new byte[64];
+    private final byte[] into4k = new byte[4096];
+    private final Consumer<MemorySegment> writer64 = range -> range.fill((byte) this.value);
+    private final Consumer<MemorySegment> writer4k = range -> range.fill((byte) this.value);
+    private final Function<MemorySegment, byte[]> copy64 = range -> copyInto(range, into64);
+    private final Function<MemorySegment, byte[]> copy4k = range -> copyInto(range, into4k);
     private long value;
     private final Consumer<MemorySegment> writer = range -> range.set(ValueLayout.JAVA_LONG, 0, value);
     private static final Function<MemorySegment, Long> READ_LONG = range -> range.get(ValueLayout.JAVA_LONG, 0);
 
     @Setup
     public void open() {
-        mapping = SharedMemory.create("jmh-" + ProcessHandle.current().pid(), 4096,
+        mapping = SharedMemory.create("jmh-" + ProcessHandle.current().pid(), 8192,
                 MappingOptions.DEFAULT.withChangeRingCapacity(1 << 20));
         mapping.publish(0, bytes64);
     }
@@ -58,6 +64,37 @@ public class PublishReadBenchmark {
     public long publish8() {
         value++;
         return mapping.publish(0, 8, writer);
+    }
+
+    /** publish(offset, 64, writer): 64 bytes written in place. */
+    @Benchmark
+    public long publish64() {
+        value++;
+        return mapping.publish(0, 64, writer64);
+    }
+
+    /** publish(offset, 4096, writer): a page written in place. */
+    @Benchmark
+    public long publish4k() {
+        value++;
+        return mapping.publish(0, 4096, writer4k);
+    }
+
+    /** read(offset, 64, reader): a consistent copy of 64 bytes into the caller's buffer, nobody writing. */
+    @Benchmark
+    public byte[] read64() {
+        return mapping.read(0, 64, copy64);
+    }
+
+    /** read(offset, 4096, reader): a consistent copy of a page into the caller's buffer, nobody writing. */
+    @Benchmark
+    public byte[] read4k() {
+        return mapping.read(0, 4096, copy4k);
+    }
+
+    static byte[] copyInto(MemorySegment range, byte[] into) {
+        MemorySegment.copy(range, ValueLayout.JAVA_BYTE, 0, into, 0, into.length);
+        return into;
     }
 
     /** publish(offset, byte[64]): the copying variant. */
