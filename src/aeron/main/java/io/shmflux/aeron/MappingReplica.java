@@ -11,6 +11,7 @@ import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 
@@ -68,6 +69,7 @@ public final class MappingReplica implements AutoCloseable {
     private ReplicaStatus.State state = ReplicaStatus.State.CONNECTING;
     private long nextRequestAt;
     private int images;
+    private @Nullable RuntimeException failure;
 
     private MappingReplica(FileMapping target, Aeron aeron, String channel, int streamId, String controlChannel,
                            int controlStreamId) {
@@ -126,6 +128,10 @@ public final class MappingReplica implements AutoCloseable {
                     event.run();
                 }
                 work += data.poll(assembler, FRAGMENT_LIMIT);
+                RuntimeException failed = failure;
+                if (failed != null) {
+                    throw failed;
+                }
                 if (awaitingSnapshot && images > 0 && System.nanoTime() - nextRequestAt >= 0) {
                     requestSnapshot();
                 }
@@ -178,7 +184,19 @@ public final class MappingReplica implements AutoCloseable {
         nextRequestAt = System.nanoTime() + REQUEST_INTERVAL_NS;
     }
 
+    /** Aeron hands a handler's exception to its error handler and polls on: keep it for the loop. */
     private void onMessage(DirectBuffer buffer, int offset, int length, Header header) {
+        if (failure != null) {
+            return;
+        }
+        try {
+            apply(buffer, offset, length);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+    }
+
+    private void apply(DirectBuffer buffer, int offset, int length) {
         if (length < MessageDescriptor.HEADER_LENGTH) {
             return;
         }

@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -87,7 +86,7 @@ class MappingReplicationTest {
     void sixtyFourByteAndMebibyteChangesReachAReplicaSubscriberInOrderWithIdenticalBytes() {
         ChildJvm replica = start("replica", target);
         ChildJvm sourceChild = start("source", source);
-        awaitStatus(replica, "LIVE");
+        assertEquals(0, liveAt(awaitStatus(replica, "LIVE")), "the replica started before any change");
         long sequence = published(sourceChild.call("publish 1 " + CHANGES + " " + SMALL));
         sequence = published(sourceChild.call("publish " + (CHANGES + 1) + " 6 " + MEBIBYTE));
         Map<String, Long> check = awaitSequence(replica, sequence, Duration.ofSeconds(60));
@@ -110,10 +109,12 @@ class MappingReplicationTest {
         sourceChild.call("publish 1 5000 " + SMALL);
         ChildJvm replica = start("replica", target);
         sourceChild.send("publish 5001 20000 " + SMALL); // the replica joins while these go out
-        awaitStatus(replica, "LIVE");
+        long snapshotAt = liveAt(awaitStatus(replica, "LIVE"));
         long sequence = published(sourceChild.nextLine(WAIT));
         Map<String, Long> check = awaitSequence(replica, sequence, WAIT);
+        assertTrue(snapshotAt >= 5000, "the snapshot holds the changes before the replica started: " + snapshotAt);
         assertEquals(1, check.get("snapshots"), check::toString);
+        assertEquals(sequence - snapshotAt, check.get("changes"), "every change after the snapshot, one by one");
         assertEquals(0, check.get("gaps"), check::toString);
         assertEquals(0, check.get("bad"), check::toString);
         assertSameBytes();
@@ -130,7 +131,7 @@ class MappingReplicationTest {
         first.kill9();
         long sequence = published(sourceChild.call("publish 2001 2000 " + SMALL)); // nobody listening
         ChildJvm second = start("replica", target);
-        awaitStatus(second, "LIVE");
+        assertTrue(liveAt(awaitStatus(second, "LIVE")) >= 4000, "the restarted replica resynced from a snapshot");
         sequence = published(sourceChild.call("publish 4001 2000 " + SMALL));
         Map<String, Long> check = awaitSequence(second, sequence, WAIT);
         assertEquals(0, check.get("bad"), check::toString);
@@ -169,8 +170,13 @@ class MappingReplicationTest {
         return child;
     }
 
-    private static void awaitStatus(ChildJvm child, String state) {
-        child.awaitLine(line -> {
+    /** {@return the source sequence of a status line} */
+    private static long liveAt(String statusLine) {
+        return Long.parseLong(statusLine.split(" ")[2]);
+    }
+
+    private static String awaitStatus(ChildJvm child, String state) {
+        return child.awaitLine(line -> {
             assertFalse(line.startsWith("status-error"), line);
             return line.startsWith("status " + state + " ");
         }, WAIT);
@@ -234,9 +240,5 @@ class MappingReplicationTest {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
-    }
-
-    static String describe(Map<String, Long> check) {
-        return check.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
     }
 }
