@@ -17,6 +17,7 @@ import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,6 +55,10 @@ class InProcessReplicationTest {
                         .verify(WAIT);
                 assertEquals(2, replica.sourceSequence());
                 assertArrayEquals(source.read(0, 4096), target.read(0, 4096));
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (seen.size() < 2 && System.nanoTime() < deadline) {
+                    LockSupport.parkNanos(1_000_000); // the target's feed delivers on its own change thread
+                }
                 assertEquals(List.of(0L, 100L), seen.stream().map(ChangeEvent::offset).toList(),
                         "the snapshot, then the change, as an ordinary feed");
                 assertEquals(4096, seen.getFirst().length());

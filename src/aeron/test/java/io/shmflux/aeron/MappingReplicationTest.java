@@ -20,6 +20,7 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -51,7 +52,8 @@ class MappingReplicationTest {
             "ok seq=(\\d+) changes=(\\d+) snapshots=(\\d+) gaps=(\\d+) bad=(\\d+)");
 
     private final List<ChildJvm> children = new ArrayList<>();
-    private final List<String> aeronDirectories = new ArrayList<>();
+    /** Each child's Aeron directory: one that quit must have deleted it, a killed one's is deleted here. */
+    private final Map<ChildJvm, String> aeronDirectories = new HashMap<>();
     private final List<FileMapping> mappings = new ArrayList<>();
     private FileMapping source;
     private FileMapping target;
@@ -72,14 +74,7 @@ class MappingReplicationTest {
     void killChildrenAndDeleteDirectories() {
         children.forEach(ChildJvm::close);
         mappings.forEach(FileMapping::close);
-        List<String> left = new ArrayList<>();
-        for (String directory : aeronDirectories) {
-            if (new File(directory).exists()) {
-                left.add(directory); // a killed child's: deleted here, not blamed
-                IoUtil.delete(new File(directory), true);
-            }
-        }
-        assertFalse(left.stream().anyMatch(d -> !new File(d).getName().startsWith("shmflux-aeron-")), left::toString);
+        aeronDirectories.values().forEach(directory -> IoUtil.delete(new File(directory), true));
     }
 
     @Test
@@ -166,7 +161,7 @@ class MappingReplicationTest {
                 controlChannel, Integer.toString(STREAM), Long.toString(LIVENESS_MS));
         children.add(child);
         String ready = child.awaitLine(line -> line.startsWith("ready dir="), WAIT);
-        aeronDirectories.add(ready.substring("ready dir=".length()));
+        aeronDirectories.put(child, ready.substring("ready dir=".length()));
         return child;
     }
 
@@ -215,9 +210,12 @@ class MappingReplicationTest {
         return Long.parseLong(reply.substring(3).trim());
     }
 
-    private static void quit(ChildJvm child) {
+    private void quit(ChildJvm child) {
         child.send("quit");
         child.awaitBye(WAIT);
+        String directory = aeronDirectories.get(child);
+        assertTrue(directory.startsWith("/dev/shm/shmflux-aeron-"), directory);
+        assertFalse(new File(directory).exists(), "the child's embedded driver deleted its directory " + directory);
     }
 
     private FileMapping keep(FileMapping mapping) {
