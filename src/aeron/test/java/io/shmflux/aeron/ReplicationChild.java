@@ -5,6 +5,8 @@ import io.shmflux.ChangeEvent;
 import io.shmflux.ChangeOptions;
 import io.shmflux.FileMapping;
 import io.shmflux.SharedMemory;
+import io.aeron.driver.ext.DebugReceiveChannelEndpointSupplier;
+import io.aeron.driver.status.SystemCounterDescriptor;
 import reactor.core.Disposable;
 
 import java.io.BufferedReader;
@@ -24,9 +26,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * source NAME DATA CONTROL STREAM LIVENESS_MS   replicates NAME
  *   publish FROM COUNT LENGTH                   publishes changes FROM..FROM+COUNT-1 ({@link #fill}); "ok SEQUENCE"
  *   complete                                    completes the stream; "ok SEQUENCE"
+ * ... LIVENESS_MS lossy                        the driver receives through Aeron's debug (loss generating) endpoint
  * replica NAME DATA CONTROL STREAM LIVENESS_MS  replicates into NAME; a BACK_PRESSURE subscriber of NAME
  *                                               checks every change's bytes and order; prints "status STATE SEQ LOST"
- *   check                                       "ok seq=S changes=N snapshots=P gaps=G bad=B"
+ *   check                                       "ok seq=S behind=T changes=N snapshots=P gaps=G bad=B naks=K"
+ *                                               (T: the target's changes its subscriber has still to check)
  * quit                                          closes everything; "bye"
  * </pre>
  */
@@ -39,10 +43,16 @@ public final class ReplicationChild {
         String controlChannel = args[3];
         int stream = Integer.parseInt(args[4]);
         long liveness = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[5]));
+        boolean lossy = args.length > 6 && args[6].equals("lossy");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try (FileMapping mapping = SharedMemory.open(name, Access.READ_WRITE);
-             EmbeddedDriver driver = EmbeddedDriver.launch(context -> context.imageLivenessTimeoutNs(liveness)
-                     .publicationConnectionTimeoutNs(liveness))) {
+             EmbeddedDriver driver = EmbeddedDriver.launch(context -> {
+                 context.imageLivenessTimeoutNs(liveness).publicationConnectionTimeoutNs(liveness);
+                 if (lossy) {
+                     // Aeron's debug endpoint drops received frames as the aeron.debug.receive.* properties say
+                     context.receiveChannelEndpointSupplier(new DebugReceiveChannelEndpointSupplier());
+                 }
+             })) {
             if (role.equals("source")) {
                 try (MappingReplicator replicator = MappingReplicator.start(mapping, driver.aeron(), dataChannel, stream,
                         controlChannel)) {
@@ -71,7 +81,10 @@ public final class ReplicationChild {
                     say("ready dir=" + driver.aeronDirectoryName());
                     for (String line; (line = in.readLine()) != null && !line.equals("quit"); ) {
                         if (line.equals("check")) {
-                            say("ok seq=" + replica.sourceSequence() + " " + verifier);
+                            // NAKs this driver sent: how many losses Aeron had to repair
+                            long naks = driver.aeron().countersReader()
+                                    .getCounterValue(SystemCounterDescriptor.NAK_MESSAGES_SENT.id());
+                            say("ok seq=" + replica.sourceSequence() + " " + verifier + " naks=" + naks);
                         } else {
                             say("unknown " + line);
                         }
@@ -136,12 +149,15 @@ public final class ReplicationChild {
         private final AtomicLong gaps = new AtomicLong();
         private final AtomicLong bad = new AtomicLong();
         private long last = -1;
+        /** The target's sequence of the last event checked: the check is done when it is the target's. */
+        private volatile long seen;
 
         Verifier(FileMapping target) {
             this.target = target;
         }
 
         void check(ChangeEvent event) {
+            seen = event.sequence();
             if (event.length() == target.byteSize()) {
                 snapshots.incrementAndGet();
                 last = -1;
@@ -166,7 +182,7 @@ public final class ReplicationChild {
 
         @Override
         public String toString() {
-            return "changes=" + changes + " snapshots=" + snapshots + " gaps=" + gaps + " bad=" + bad;
+            return "behind=" + (target.sequence() - seen) + " changes=" + changes + " snapshots=" + snapshots + " gaps=" + gaps + " bad=" + bad;
         }
     }
 }
