@@ -102,8 +102,10 @@ class InProcessReplicationTest {
                         // change 7 where 3 is next: changes 3 to 6 never arrived
                         MessageDescriptor.write(message, MessageDescriptor.CHANGE,
                                 MessageDescriptor.FIRST | MessageDescriptor.LAST, 7, 0, 0, 0, 4096);
-                        while (intruder.offer(message) < 0) {
-                            Thread.onSpinWait();
+                        long deadline = System.nanoTime() + WAIT.toNanos();
+                        while (intruder.offer(message) < 0) { // not connected yet: bounded, 1 ms apart
+                            assertTrue(System.nanoTime() < deadline, "the crafted change was never sent");
+                            LockSupport.parkNanos(1_000_000);
                         }
                     })
                     .expectNext(new ReplicaStatus(ReplicaStatus.State.GAP, 2, 4))
