@@ -118,6 +118,28 @@ class InProcessReplicationTest {
     }
 
     @Test
+    void aReplicaStartedAfterTheSourceEndedGetsItsLastStateAndCompletes() {
+        try (EmbeddedDriver driver = EmbeddedDriver.launch();
+             FileMapping source = SharedMemory.create(TestNames.unique("ipc-source"), 4096);
+             FileMapping target = SharedMemory.create(TestNames.unique("ipc-target"), 4096);
+             MappingReplicator replicator = MappingReplicator.start(source, driver.aeron(), "aeron:ipc", 13)) {
+            source.publish(4000, new byte[] {4, 2});
+            source.completeChanges();
+            try (MappingReplica replica = MappingReplica.start(target, driver.aeron(), "aeron:ipc", 13)) {
+                // the snapshot, flagged completed, is all it gets: the end message went out before it joined
+                StepVerifier.create(replica.status().map(ReplicaStatus::state))
+                        .thenConsumeWhile(state -> state != ReplicaStatus.State.LIVE)
+                        .expectNext(ReplicaStatus.State.LIVE, ReplicaStatus.State.COMPLETED)
+                        .expectComplete()
+                        .verify(WAIT);
+                assertArrayEquals(source.read(0, 4096), target.read(0, 4096));
+                assertTrue(target.sequence() > 0);
+                StepVerifier.create(target.changes()).expectComplete().verify(WAIT); // the target's stream ended too
+            }
+        }
+    }
+
+    @Test
     void aTargetOfAnotherSizeFailsTheStatusWithAClearError() {
         try (EmbeddedDriver driver = EmbeddedDriver.launch();
              FileMapping source = SharedMemory.create(TestNames.unique("ipc-source"), 4096);
