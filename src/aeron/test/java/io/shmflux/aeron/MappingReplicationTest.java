@@ -84,11 +84,7 @@ class MappingReplicationTest {
         assertEquals(0, liveAt(awaitStatus(replica, "LIVE")), "the replica started before any change");
         long sequence = published(sourceChild.call("publish 1 " + CHANGES + " " + SMALL));
         sequence = published(sourceChild.call("publish " + (CHANGES + 1) + " 6 " + MEBIBYTE));
-        Map<String, Long> check = awaitSequence(replica, sequence, Duration.ofSeconds(60));
-        assertEquals(CHANGES + 6, check.get("changes"), check::toString);
-        assertEquals(0, check.get("gaps"), check::toString);
-        assertEquals(0, check.get("bad"), check::toString);
-        assertEquals(1, check.get("snapshots"), check::toString);
+        assertOneSnapshotThenEveryChange(awaitSequence(replica, sequence, Duration.ofSeconds(60)), CHANGES + 6);
         assertSameBytes();
 
         sourceChild.call("complete");
@@ -108,10 +104,7 @@ class MappingReplicationTest {
         Map<String, Long> check = awaitSequence(replica, sequence, WAIT);
         // Aeron repairs the loss (NAK, retransmit): every change arrives, in order, none resynced
         assertTrue(check.get("naks") > 0, () -> "no frame was dropped: " + check);
-        assertEquals(sequence - liveAt, check.get("changes"), check::toString);
-        assertEquals(0, check.get("gaps"), check::toString);
-        assertEquals(0, check.get("bad"), check::toString);
-        assertEquals(1, check.get("snapshots"), check::toString);
+        assertOneSnapshotThenEveryChange(check, sequence - liveAt);
         assertSameBytes();
         quit(sourceChild);
         quit(replica);
@@ -125,12 +118,8 @@ class MappingReplicationTest {
         sourceChild.send("publish 5001 20000 " + SMALL); // the replica joins while these go out
         long snapshotAt = liveAt(awaitStatus(replica, "LIVE"));
         long sequence = published(sourceChild.nextLine(WAIT));
-        Map<String, Long> check = awaitSequence(replica, sequence, WAIT);
         assertTrue(snapshotAt >= 5000, "the snapshot holds the changes before the replica started: " + snapshotAt);
-        assertEquals(1, check.get("snapshots"), check::toString);
-        assertEquals(sequence - snapshotAt, check.get("changes"), "every change after the snapshot, one by one");
-        assertEquals(0, check.get("gaps"), check::toString);
-        assertEquals(0, check.get("bad"), check::toString);
+        assertOneSnapshotThenEveryChange(awaitSequence(replica, sequence, WAIT), sequence - snapshotAt);
         assertSameBytes();
         quit(sourceChild);
         quit(replica);
@@ -221,6 +210,14 @@ class MappingReplicationTest {
             assertTrue(System.nanoTime() < deadline, () -> "replica did not reach sequence " + sequence + ": " + check);
             sleep(50);
         }
+    }
+
+    /** The replica's subscriber saw one snapshot, then {@code changes} changes in order, each with its bytes. */
+    private static void assertOneSnapshotThenEveryChange(Map<String, Long> check, long changes) {
+        assertEquals(1, check.get("snapshots"), check::toString);
+        assertEquals(changes, check.get("changes"), () -> "every change after the snapshot, one by one: " + check);
+        assertEquals(0, check.get("gaps"), check::toString);
+        assertEquals(0, check.get("bad"), check::toString);
     }
 
     private void assertSameBytes() {
