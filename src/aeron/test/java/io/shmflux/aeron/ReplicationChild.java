@@ -1,0 +1,188 @@
+package io.shmflux.aeron;
+
+import io.shmflux.Access;
+import io.shmflux.ChangeEvent;
+import io.shmflux.ChangeOptions;
+import io.shmflux.FileMapping;
+import io.shmflux.SharedMemory;
+import io.aeron.driver.ext.DebugReceiveChannelEndpointSupplier;
+import io.aeron.driver.status.SystemCounterDescriptor;
+import reactor.core.Disposable;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A child process for the replication tests, on an object the test created, with its own embedded
+ * media driver (image liveness and publication connection timeouts set by the test). It prints
+ * {@code ready dir=<aeron directory>}, then obeys stdin:
+ *
+ * <pre>
+ * source NAME DATA CONTROL STREAM LIVENESS_MS   replicates NAME
+ *   publish FROM COUNT LENGTH                   publishes changes FROM..FROM+COUNT-1 ({@link #fill}); "ok SEQUENCE"
+ *   complete                                    completes the stream; "ok SEQUENCE"
+ * ... LIVENESS_MS lossy                        the driver receives through Aeron's debug (loss generating) endpoint
+ * replica NAME DATA CONTROL STREAM LIVENESS_MS  replicates into NAME; a BACK_PRESSURE subscriber of NAME
+ *                                               checks every change's bytes and order; prints "status STATE SEQ LOST"
+ *   check                                       "ok seq=S behind=T changes=N snapshots=P gaps=G bad=B naks=K"
+ *                                               (T: the target's changes its subscriber has still to check)
+ * quit                                          closes everything; "bye"
+ * </pre>
+ */
+public final class ReplicationChild {
+
+    public static void main(String[] args) throws Exception {
+        String role = args[0];
+        String name = args[1];
+        String dataChannel = args[2];
+        String controlChannel = args[3];
+        int stream = Integer.parseInt(args[4]);
+        long liveness = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[5]));
+        boolean lossy = args.length > 6 && args[6].equals("lossy");
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try (FileMapping mapping = SharedMemory.open(name, Access.READ_WRITE);
+             EmbeddedDriver driver = EmbeddedDriver.launch(context -> {
+                 context.imageLivenessTimeoutNs(liveness).publicationConnectionTimeoutNs(liveness);
+                 if (lossy) {
+                     // Aeron's debug endpoint drops received frames as the aeron.debug.receive.* properties say
+                     context.receiveChannelEndpointSupplier(new DebugReceiveChannelEndpointSupplier());
+                 }
+             })) {
+            if (role.equals("source")) {
+                try (MappingReplicator replicator = MappingReplicator.start(mapping, driver.aeron(), dataChannel, stream,
+                        controlChannel)) {
+                    say("ready dir=" + driver.aeronDirectoryName());
+                    for (String line; (line = in.readLine()) != null && !line.equals("quit"); ) {
+                        String[] command = line.split(" ");
+                        switch (command[0]) {
+                            case "publish" -> say("ok " + publish(mapping, Long.parseLong(command[1]),
+                                    Long.parseLong(command[2]), Integer.parseInt(command[3])));
+                            case "complete" -> say("ok " + mapping.completeChanges());
+                            default -> say("unknown " + line);
+                        }
+                    }
+                    if (replicator.failure() != null) {
+                        say("failed " + replicator.failure());
+                    }
+                }
+            } else {
+                Verifier verifier = new Verifier(mapping);
+                Disposable feed = mapping.changes(ChangeOptions.DEFAULT.withOverflow(ChangeOptions.Overflow.BACK_PRESSURE))
+                        .subscribe(verifier::check);
+                try (MappingReplica replica = MappingReplica.start(mapping, driver.aeron(), dataChannel, stream,
+                        controlChannel)) {
+                    replica.status().subscribe(s -> say("status " + s.state() + " " + s.sourceSequence() + " " + s.lost()),
+                            e -> say("status-error " + e));
+                    say("ready dir=" + driver.aeronDirectoryName());
+                    for (String line; (line = in.readLine()) != null && !line.equals("quit"); ) {
+                        if (line.equals("check")) {
+                            // NAKs this driver sent: how many losses Aeron had to repair
+                            long naks = driver.aeron().countersReader()
+                                    .getCounterValue(SystemCounterDescriptor.NAK_MESSAGES_SENT.id());
+                            say("ok seq=" + replica.sourceSequence() + " " + verifier + " naks=" + naks);
+                        } else {
+                            say("unknown " + line);
+                        }
+                    }
+                } finally {
+                    feed.dispose();
+                }
+            }
+        }
+        say("bye");
+    }
+
+    static synchronized void say(String line) {
+        System.out.println(line);
+        System.out.flush();
+    }
+
+    private static final int MEBIBYTE = 1 << 20;
+
+    /**
+     * {@return the offset of change {@code k} of {@code length} bytes} Changes shorter than 1 MiB take
+     * slots of the first MiB, longer ones the MiBs after it, so that neither overwrites what a lagging
+     * subscriber (up to a ring of 1,024 changes behind) has still to read.
+     */
+    static long slot(long k, int length, long size) {
+        if (length < MEBIBYTE) {
+            return (k % (MEBIBYTE / length)) * length;
+        }
+        long slots = (size - MEBIBYTE) / length;
+        return MEBIBYTE + (k % slots) * length;
+    }
+
+    /** The bytes of change {@code k}: {@code k} in the first 8, then a pattern of {@code k} and the index. */
+    static void fill(MemorySegment range, long k) {
+        range.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, k);
+        for (long j = 8; j < range.byteSize(); j++) {
+            range.set(ValueLayout.JAVA_BYTE, j, expected(k, j));
+        }
+    }
+
+    static byte expected(long k, long j) {
+        return (byte) (k * 31 + j * 7);
+    }
+
+    private static long publish(FileMapping mapping, long from, long count, int length) {
+        long sequence = 0;
+        for (long k = from; k < from + count; k++) {
+            long change = k;
+            sequence = mapping.publish(slot(k, length, mapping.byteSize()), length, range -> fill(range, change));
+        }
+        return sequence;
+    }
+
+    /**
+     * Checks each change the target's feed delivers: its bytes are exactly change {@code k}'s, and
+     * {@code k} is one more than the last change's (a whole-object change, the snapshot, starts anew).
+     */
+    private static final class Verifier {
+        private final FileMapping target;
+        private final AtomicLong changes = new AtomicLong();
+        private final AtomicLong snapshots = new AtomicLong();
+        private final AtomicLong gaps = new AtomicLong();
+        private final AtomicLong bad = new AtomicLong();
+        private long last = -1;
+        /** The target's sequence of the last event checked: the check is done when it is the target's. */
+        private volatile long seen;
+
+        Verifier(FileMapping target) {
+            this.target = target;
+        }
+
+        void check(ChangeEvent event) {
+            seen = event.sequence();
+            if (event.length() == target.byteSize()) {
+                snapshots.incrementAndGet();
+                last = -1;
+                return;
+            }
+            byte[] bytes = target.read(event.offset(), Math.toIntExact(event.length()));
+            MemorySegment range = MemorySegment.ofArray(bytes);
+            long k = range.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+            boolean ok = event.offset() == slot(k, bytes.length, target.byteSize()) && event.missed() == 0;
+            for (int j = 8; j < bytes.length && ok; j++) {
+                ok = bytes[j] == expected(k, j);
+            }
+            if (!ok) {
+                bad.incrementAndGet();
+            }
+            if (last != -1 && k != last + 1) {
+                gaps.incrementAndGet();
+            }
+            last = k;
+            changes.incrementAndGet();
+        }
+
+        @Override
+        public String toString() {
+            return "behind=" + (target.sequence() - seen) + " changes=" + changes + " snapshots=" + snapshots + " gaps=" + gaps + " bad=" + bad;
+        }
+    }
+}
