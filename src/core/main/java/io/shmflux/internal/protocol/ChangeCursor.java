@@ -8,7 +8,7 @@ import org.jspecify.annotations.Nullable;
  * back-pressure subscriber, its position in shared memory. Not thread-safe: the feed lets one thread at
  * a time drain it. Knows nothing of Reactor.
  *
- * <h2>Taking the next change ({@link #poll()})</h2>
+ * <h2>Taking the next change ({@link #advance()})</h2>
  * <ol>
  * <li>Read record {@code cursor}. It is polled by its own sequence, and the shared counter is read only
  *     when the record is not there, to tell "not published yet" from "lapped": while a subscriber keeps
@@ -62,11 +62,6 @@ public final class ChangeCursor {
         this.slot = backPressure ? log.claimSubscriberSlot(cursor) : null;
     }
 
-    /** {@return the next change to deliver, or null if caught up or ended} Steps above. */
-    public @Nullable ChangeRecord poll() {
-        return advance() ? taken.toRecord() : null;
-    }
-
     /**
      * Takes the next change into {@link #taken()}, allocating nothing. {@return false if caught up or
      * ended} Steps above.
@@ -116,14 +111,14 @@ public final class ChangeCursor {
         return Math.max(0, ring.published() - cursor + 1);
     }
 
-    /** {@return how many changes were lost just before the change {@link #poll()} returned last} */
+    /** {@return how many changes were lost just before the change {@link #advance()} took last} */
     public long missed() {
         return lastMissed;
     }
 
     /**
      * {@return true once the cursor reached the end of the stream: every change before the end marker
-     * was delivered or counted as missed} Also true without a {@link #poll()}, so that a feed with no
+     * was delivered or counted as missed} Also true without an {@link #advance()}, so that a feed with no
      * demand completes.
      */
     public boolean ended() {
