@@ -41,7 +41,7 @@ public final class ChangeDispatcher {
      * How long a close waits for the thread to come out of listener code: long enough for a drain on a
      * loaded machine, short enough that a subscriber blocked in {@code onNext} holds no close up.
      */
-    static final long DELIVERY_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final long DELIVERY_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final long JOIN_STEP_MILLIS = 5;
     /** How long a change may stay unfinished before the thread checks that its writer lives. */
     private static final long STUCK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
@@ -211,22 +211,6 @@ public final class ChangeDispatcher {
      * it likes), and not at all when {@code mayBlock} is false (the caller is on a thread that must not
      * block): past that, the thread ends on its own and releases the object itself.
      */
-    /** Joins {@code running}: at most two sleep slices, and at most the grace while it delivers. */
-    private void awaitEnd(Thread running) {
-        long start = System.nanoTime();
-        try {
-            while (running.isAlive()) {
-                long waited = System.nanoTime() - start;
-                if (waited >= 2 * SLICE_NANOS || (delivering && waited >= DELIVERY_GRACE_NANOS)) {
-                    return;
-                }
-                running.join(JOIN_STEP_MILLIS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     public void close(boolean mayBlock) {
         Thread running;
         synchronized (monitor) {
@@ -251,5 +235,21 @@ public final class ChangeDispatcher {
             listener.onClose();
         }
         listeners.clear();
+    }
+
+    /** Joins {@code running}: at most two sleep slices, and at most the grace while it delivers. */
+    private void awaitEnd(Thread running) {
+        long start = System.nanoTime();
+        try {
+            while (running.isAlive()) {
+                long waited = System.nanoTime() - start;
+                if (waited >= 2 * SLICE_NANOS || (delivering && waited >= DELIVERY_GRACE_NANOS)) {
+                    return;
+                }
+                running.join(JOIN_STEP_MILLIS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
