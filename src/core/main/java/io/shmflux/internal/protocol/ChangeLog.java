@@ -539,11 +539,6 @@ public final class ChangeLog {
         }
     }
 
-    /** {@return change record {@code n}, or null}; see {@link ChangeRing#record(long)} */
-    public @Nullable ChangeRecord record(long n) {
-        return ring.record(n);
-    }
-
     /**
      * Sleeps until a change after {@code seen} is published, at most {@code timeoutNanos} (steps of
      * the subscriber side of the notify handshake): read the notify word; if it moved past

@@ -1,6 +1,5 @@
 package io.shmflux.internal.protocol;
 
-import org.jspecify.annotations.Nullable;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
@@ -78,15 +77,6 @@ public final class ChangeRing {
     /** {@return the first change a feed asking to start after {@code sequence} gets} */
     public static long startAfter(long sequence) {
         return sequence + 1;
-    }
-
-    /**
-     * Reads change record {@code n}. {@return null if the ring no longer holds it (lapped), does not
-     * hold it yet, or it is being overwritten}
-     */
-    public @Nullable ChangeRecord record(long n) {
-        TakenChange into = new TakenChange();
-        return read(n, into) ? into.toRecord() : null;
     }
 
     /**

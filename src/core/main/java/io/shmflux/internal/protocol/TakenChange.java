@@ -66,8 +66,4 @@ public final class TakenChange {
     boolean end() {
         return end;
     }
-
-    ChangeRecord toRecord() {
-        return new ChangeRecord(sequence, offset, length, writerPid, timestamp, torn, end);
-    }
 }
