@@ -41,6 +41,8 @@ public final class FileMapping implements AutoCloseable {
 
     /** The longest range that can be copied into a {@code byte[]} (the JDK's largest array length). */
     static final int MAX_COPY_LENGTH = Integer.MAX_VALUE - 8;
+    private static final Function<MemorySegment, byte[]> COPY =
+            segment -> segment.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
 
     private final @Nullable String name;
     private final ObjectReference object;
@@ -59,7 +61,22 @@ public final class FileMapping implements AutoCloseable {
      * This handle's side of the change protocol: a view of the whole object (null when the object is
      * too large to map in one piece: each call then maps just its range), the log, the change thread.
      */
-    private record Protocol(@Nullable MappedView view, ChangeLog log, ChangeDispatcher dispatcher) {
+    private record Protocol(@Nullable MappedView view, ChangeLog log, ChangeDispatcher dispatcher,
+                            @Nullable SliceCache writes, @Nullable SliceCache reads) {
+
+        Protocol(@Nullable MappedView view, ChangeLog log, ChangeDispatcher dispatcher) {
+            this(view, log, dispatcher, view == null ? null : new SliceCache(view.segment(), false),
+                    view == null ? null : new SliceCache(view.segment(), true));
+        }
+    }
+
+    /**
+     * One call on a range of the object: {@code range} is that range, mapped read-write for a
+     * publisher and read-only for a reader. Implementations capture nothing (the argument travels in
+     * {@code arg}), so that the hot calls allocate no lambda.
+     */
+    private interface RangeCall<A, T> {
+        T apply(ChangeLog log, long offset, MemorySegment range, A arg);
     }
 
     FileMapping(@Nullable String name, ObjectReference object, long size, Access access, boolean created,
@@ -242,7 +259,17 @@ public final class FileMapping implements AutoCloseable {
             throw new AccessDeniedException("publish needs write access: object=" + describe() + ", handleAccess="
                     + access);
         }
-        return useRange(offset, length, (log, range) -> log.publish(offset, range, writer));
+        // useRange's steps, by hand: its generic result would box the sequence on every publish
+        Protocol p = enter();
+        try {
+            SliceCache slices = p.writes();
+            return slices != null ? p.log().publish(offset, slices.slice(offset, length), writer)
+                    : inWindow(p, offset, length, false, writer, (log, at, range, w) -> log.publish(at, range, w));
+        } catch (InternalError e) {
+            throw memoryFault(e, offset, length);
+        } finally {
+            leave();
+        }
     }
 
     /** Publishes a copy of {@code data} at {@code offset}; see {@link #publish(long, long, Consumer)}. */
@@ -284,8 +311,8 @@ public final class FileMapping implements AutoCloseable {
             throw new InvalidParameterException("read length too large for a byte[]: offset=" + offset + ", length="
                     + length + ", max=" + MAX_COPY_LENGTH);
         }
-        ChangeLog.Read<byte[]> read = useRange(offset, length, (log, range) -> log.read(offset, range,
-                segment -> segment.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
+        ChangeLog.Read<byte[]> read = useRange(offset, length, true, COPY,
+                (log, at, range, copy) -> log.read(at, range, copy));
         return new Snapshot(read.sequence(), read.value(), read.torn());
     }
 
@@ -307,8 +334,7 @@ public final class FileMapping implements AutoCloseable {
     public <T> T read(long offset, long length, Function<MemorySegment, T> reader) {
         Objects.requireNonNull(reader, "reader");
         checkRange("read", offset, length);
-        ChangeLog.Read<T> read = useRange(offset, length,
-                (log, range) -> log.read(offset, range, segment -> reader.apply(segment.asReadOnly())));
+        ChangeLog.Read<T> read = useRange(offset, length, true, reader, (log, at, range, r) -> log.read(at, range, r));
         if (read.torn()) {
             throw tornException(offset, length, read.sequence());
         }
@@ -526,33 +552,44 @@ public final class FileMapping implements AutoCloseable {
     }
 
     /**
-     * Runs {@code action} with the log and the object's {@code [offset, offset + length)}, mapped as the
+     * Runs {@code call} with the log and the object's {@code [offset, offset + length)}, mapped as the
      * protocol needs, as one call in flight (see {@link #enter()}). A memory fault on the way becomes an
      * {@link InPageErrorException}: the JVM raises it as an {@link InternalError} in the thread that
      * touched the page, at once in interpreted code and at the next safepoint check in compiled code,
      * which is why it is caught here, around the whole call, rather than around the copy alone.
      */
-    private <T> T useRange(long offset, long length, java.util.function.BiFunction<ChangeLog, MemorySegment, T> action) {
+    private <A, T> T useRange(long offset, long length, boolean readOnly, A arg, RangeCall<A, T> call) {
+        // enter and leave by hand rather than through inFlight: this is the path of every read
+        Protocol p = enter();
         try {
-            return inFlight(p -> {
-                MappedView whole = p.view();
-                if (whole != null) {
-                    return action.apply(p.log(), whole.segment().asSlice(offset, length));
-                }
-                if (!object.retain()) {
-                    throw closedException();
-                }
-                try (MappedView window = MappedView.map(object, describe(), protocolAccess(), offset, length)) {
-                    return action.apply(p.log(), window.segment());
-                }
-            });
+            SliceCache slices = readOnly ? p.reads() : p.writes();
+            return slices != null ? call.apply(p.log(), offset, slices.slice(offset, length), arg)
+                    : inWindow(p, offset, length, readOnly, arg, call);
         } catch (InternalError e) {
-            if (!isMemoryFault(e)) {
-                throw e;
-            }
-            throw new InPageErrorException("memory fault: object=" + describe() + ", offset=" + offset + ", length="
-                    + length + ", reason=the file was truncated by another process or /dev/shm is full (SIGBUS)", e);
+            throw memoryFault(e, offset, length);
+        } finally {
+            leave();
         }
+    }
+
+    /** The object too large to map whole: runs {@code call} on a view of just the range. */
+    private <A, T> T inWindow(Protocol p, long offset, long length, boolean readOnly, A arg, RangeCall<A, T> call) {
+        if (!object.retain()) {
+            throw closedException();
+        }
+        try (MappedView window = MappedView.map(object, describe(), protocolAccess(), offset, length)) {
+            MemorySegment range = readOnly ? window.segment().asReadOnly() : window.segment();
+            return call.apply(p.log(), offset, range, arg);
+        }
+    }
+
+    /** {@return the exception for {@code e} if it is a memory fault (SIGBUS)}; throws {@code e} itself otherwise */
+    private InPageErrorException memoryFault(InternalError e, long offset, long length) {
+        if (!isMemoryFault(e)) {
+            throw e;
+        }
+        return new InPageErrorException("memory fault: object=" + describe() + ", offset=" + offset + ", length="
+                + length + ", reason=the file was truncated by another process or /dev/shm is full (SIGBUS)", e);
     }
 
     /** {@return true for the error the JVM raises when a mapped page cannot be accessed (SIGBUS)} */

@@ -83,7 +83,7 @@ class ShmfluxToolTest {
         assertTrue(inspect.out().contains("name:            Local\\" + name), inspect.out());
         assertTrue(inspect.out().contains("live holders:    2"), inspect.out());
         assertTrue(inspect.out().contains("size:            4096 bytes"), inspect.out());
-        assertTrue(inspect.out().contains("layout version:  2"), inspect.out());
+        assertTrue(inspect.out().contains("layout version:  3"), inspect.out());
         assertTrue(inspect.out().contains("sequence:      0"), inspect.out());
         assertTrue(inspect.out().contains("writer lock:   free"), inspect.out());
         assertTrue(inspect.out().contains("created:         "), inspect.out());

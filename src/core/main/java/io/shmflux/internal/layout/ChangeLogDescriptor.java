@@ -25,7 +25,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  |                   Sequence (seqlock, 64 bits)                 |  0   own cache line
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |            Notify Word: changes&lt;&lt;1 | waiter bit (futex)       |  64  own cache line
+ *  |         Notify Word: wake count&lt;&lt;1 | waiter bit (futex)       |  64  own cache line
  *  +---------------------------------------------------------------+
  *  |        Writer Lock: holder slot + 1 | contended bit 31       |  128 own cache line
  *  +---------------------------------------------------------------+
@@ -75,8 +75,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <tbody>
  * <tr><td>0</td><td>8</td><td>sequence: 2 &times; published changes, odd while a write is in progress</td>
  *     <td>lock holder</td><td>opaque store + store-store fence (odd), release (even); readers acquire</td></tr>
- * <tr><td>64</td><td>4</td><td>notify word: (changes &amp; 0x7fffffff) &lt;&lt; 1 | waiter bit</td>
- *     <td>writer (getAndSet), sleeping subscriber (CAS of the bit)</td><td>volatile; futex</td></tr>
+ * <tr><td>64</td><td>4</td><td>notify word: wake count &lt;&lt; 1 | waiter bit; written only while
+ *     somebody sleeps on it</td>
+ *     <td>sleeping subscriber (CAS of the bit), writer or stopper finding the bit (CAS {@code w} to
+ *     {@code w + 1})</td><td>volatile; futex</td></tr>
  * <tr><td>128</td><td>4</td><td>writer lock: 0 free, else owner's holder slot + 1, bit 31 = waiters</td>
  *     <td>writers</td><td>CAS, getAndSet; futex</td></tr>
  * <tr><td>132</td><td>4</td><td>lock owner pid (diagnostics)</td><td>lock holder</td><td>plain</td></tr>

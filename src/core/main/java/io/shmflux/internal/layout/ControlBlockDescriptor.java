@@ -86,7 +86,7 @@ public final class ControlBlockDescriptor {
 
     /** "SHMFLUX1" read as a little-endian long. */
     public static final long MAGIC = 0x3158554C464D4853L;
-    public static final int LAYOUT_VERSION = 2;
+    public static final int LAYOUT_VERSION = 3;
 
     /** Kind tags (the values {@code ObjectKind} stores). */
     public static final int KIND_FILE_MAPPING = 1;

@@ -40,8 +40,9 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
  * <li>Write change record {@code n}: its sequence field to 0, fence, the fields, then its sequence
  *     {@code n} with release.</li>
  * <li>Make the sequence even ({@code 2n}, release): the change is published.</li>
- * <li>Swap the notify word to {@code n << 1} (getAndSet); FUTEX_WAKE all sleepers only if the old
- *     word had the waiter bit. No system call when nobody sleeps.</li>
+ * <li>Full fence, then read the notify word. Only if it has the waiter bit: advance it (CAS
+ *     {@code w} to {@code w + 1}: bit cleared, wake count + 1) and FUTEX_WAKE all sleepers. When
+ *     nobody sleeps, no system call and no write: the word's line stays shared with the subscribers.</li>
  * <li>Unlock.</li>
  * </ol>
  *
@@ -198,8 +199,11 @@ public final class ChangeLog {
      * @param range that range of the object's data, mapped read-write
      */
     public long publish(long offset, MemorySegment range, Consumer<MemorySegment> writer) {
+        // no lambda here (unlike complete and recover): this is the hot path, and a capturing lambda
+        // per call is an allocation the JIT does not always remove
         long length = range.byteSize();
-        return withWriterLock("publish", () -> {
+        WriterLock lock = lock("publish");
+        try {
             long sequence = (long) LONG.get(region, SEQUENCE_OFFSET);
             long n = (sequence >>> 1) + 1;
             refuseIfCompleted(n);
@@ -220,7 +224,9 @@ public final class ChangeLog {
                 finish(n, offset, length, pid, now, flags);
             }
             return n;
-        });
+        } finally {
+            unlock(lock);
+        }
     }
 
     /**
@@ -281,7 +287,7 @@ public final class ChangeLog {
         INT.set(region, record + RECORD_FLAGS_OFFSET, flags);
         LONG.setRelease(region, record + RECORD_SEQUENCE_OFFSET, n);
         LONG.setRelease(region, SEQUENCE_OFFSET, n << 1);
-        notifySubscribers(n);
+        notifySubscribers();
     }
 
     /**
@@ -302,10 +308,34 @@ public final class ChangeLog {
         }
     }
 
-    private void notifySubscribers(long n) {
-        int previous = (int) INT.getAndSet(region, NOTIFY_OFFSET, (int) ((n & 0x7fff_ffffL) << 1));
-        if ((previous & 1) != 0) {
+    /**
+     * Step 7: wakes the sleeping subscribers, if any. The full fence orders the sequence store before
+     * the load of the notify word; a subscriber orders its CAS of the waiter bit before its load of
+     * the sequence: one of the two sees the other, so either the subscriber does not sleep or this
+     * sees its bit. Nobody asleep: nothing written, so the word's cache line stays shared.
+     */
+    private void notifySubscribers() {
+        VarHandle.fullFence();
+        if (((int) INT.getVolatile(region, NOTIFY_OFFSET) & 1) != 0 && advanceNotifyWord()) {
             Futex.wake(notifyWord, Integer.MAX_VALUE);
+        }
+    }
+
+    /**
+     * Clears the waiter bit and advances the word's wake count in one step ({@code (w | 1) + 1}), so
+     * that a subscriber about to FUTEX_WAIT on the value it set finds the word changed: the count,
+     * not the bit, is what no later waiter can set back (it would take 2^31 wake-ups).
+     * {@return true if the bit was set, so that a FUTEX_WAKE is due}
+     */
+    private boolean advanceNotifyWord() {
+        while (true) {
+            int word = (int) INT.getVolatile(region, NOTIFY_OFFSET);
+            if ((word & 1) == 0) {
+                return false;
+            }
+            if (INT.compareAndSet(region, NOTIFY_OFFSET, word, word + 1)) {
+                return true;
+            }
         }
     }
 
@@ -319,6 +349,19 @@ public final class ChangeLog {
      * by this thread, or the writer lock held while the change in progress is this thread's.
      */
     private <T extends @Nullable Object> T withWriterLock(String operation, Locked<T> action) {
+        WriterLock lock = lock(operation);
+        try {
+            return action.run();
+        } finally {
+            unlock(lock);
+        }
+    }
+
+    /**
+     * Takes this handle's in-process lock, then the writer lock, finishing the change of an owner that
+     * died holding it; {@return the writer lock} to pass to {@link #unlock}. Throws holding neither.
+     */
+    private WriterLock lock(String operation) {
         if (!canWrite) {
             throw new AccessDeniedException("publishing needs write access to the control file: object="
                     + control.name());
@@ -334,13 +377,23 @@ public final class ChangeLog {
             WriterLock lock = writerLock();
             if (lock.lock()) {
                 // its owner died holding it (or the previous holder of our slot did): finish its change
-                recoverLocked();
+                try {
+                    recoverLocked();
+                } catch (RuntimeException | Error e) {
+                    lock.unlock();
+                    throw e;
+                }
             }
-            try {
-                return action.run();
-            } finally {
-                lock.unlock();
-            }
+            return lock;
+        } catch (RuntimeException | Error e) {
+            localLock.unlock();
+            throw e;
+        }
+    }
+
+    private void unlock(WriterLock lock) {
+        try {
+            lock.unlock();
         } finally {
             localLock.unlock();
         }
@@ -384,7 +437,7 @@ public final class ChangeLog {
             finish(n, offset, length, pid, (long) LONG.get(region, PENDING_TIMESTAMP_OFFSET), flags);
             Diagnostics.writerRecovered(control.name().toString(), n, offset, length, pid, flags == FLAG_END);
         } else {
-            notifySubscribers(sequence >>> 1); // it may have died between publishing and notifying
+            notifySubscribers(); // it may have died between publishing and notifying
         }
     }
 
@@ -540,10 +593,11 @@ public final class ChangeLog {
     }
 
     /**
-     * Sleeps until a change after {@code seen} is published, at most {@code timeoutNanos} (steps of
-     * the subscriber side of the notify handshake): read the notify word; if it moved past
-     * {@code seen}, return; else CAS the waiter bit onto the exact value read and FUTEX_WAIT on that
-     * value. A writer that publishes in between changes the word, so the wait returns at once.
+     * Sleeps until a change after {@code seen} is published, at most {@code timeoutNanos} (the
+     * subscriber's side of the notify handshake): CAS the waiter bit onto the exact value of the notify
+     * word read; then read the sequence: moved past {@code seen}, return; else FUTEX_WAIT on the word
+     * with the bit. A writer that publishes after the bit was set sees it and advances the word, so
+     * the wait returns at once.
      */
     public void awaitChange(long seen, long timeoutNanos, BooleanSupplier stopped) {
         if (!control.writable()) {
@@ -551,15 +605,17 @@ public final class ChangeLog {
             return;
         }
         int word = (int) INT.getVolatile(region, NOTIFY_OFFSET);
-        if ((word >>> 1) != (int) (seen & 0x7fff_ffffL)) {
-            return;
-        }
         int sleeping = word | 1;
         if (word != sleeping && !INT.compareAndSet(region, NOTIFY_OFFSET, word, sleeping)) {
             return;
         }
-        // the stopper's half of the handshake is in wakeToStop: it sets the flag, then clears the bit
-        // and wakes; we set the bit (CAS, a full fence), then read the flag: one of us sees the other
+        // the bit is set (the CAS is a full fence, and a bit already set was set by a CAS): a publish
+        // that this load does not see will see the bit (its half is in notifySubscribers)
+        if (ring.published() != seen) {
+            return;
+        }
+        // the stopper's half of the handshake is in wakeToStop: it sets the flag, then advances the
+        // word and wakes; we set the bit, then read the flag: one of us sees the other
         if (stopped.getAsBoolean()) {
             return;
         }
@@ -572,18 +628,14 @@ public final class ChangeLog {
     }
 
     /**
-     * Wakes this handle's change thread so that it sees its stop flag, set by the caller before: clears
-     * the waiter bit (so a sleep on the word with the bit ends, and a thread about to sleep finds the
-     * word changed or the flag set) and wakes every sleeper. Sleepers of other processes wake too, find
+     * Wakes this handle's change thread so that it sees its stop flag, set by the caller before:
+     * advances the word if the waiter bit is set (so a sleep on the word with the bit ends, and a
+     * thread about to sleep finds the word changed or the flag set) and wakes every sleeper. Sleepers of other processes wake too, find
      * nothing new and set the bit again before they sleep, so no publisher's wake-up is lost.
      */
     public void wakeToStop() {
-        while (true) {
-            int word = (int) INT.getVolatile(region, NOTIFY_OFFSET);
-            if ((word & 1) == 0 || INT.compareAndSet(region, NOTIFY_OFFSET, word, word & ~1)) {
-                break;
-            }
-        }
+        VarHandle.fullFence(); // the caller's stop flag before the load of the word
+        advanceNotifyWord();
         Futex.wake(notifyWord, Integer.MAX_VALUE);
     }
 
