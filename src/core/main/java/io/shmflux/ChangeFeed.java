@@ -182,8 +182,11 @@ abstract sealed class ChangeFeed<T> extends Flux<T> permits ChangeFeed.Events, C
         }
 
         @Override
-        public void onPublished() {
+        public long onPublished() {
             drain();
+            // a hint, read without the drain's ownership (another thread may be draining): a stale,
+            // lower value only costs the change thread one more announcement
+            return requested.get() == 0 || terminated ? Long.MAX_VALUE : cursor.position();
         }
 
         @Override

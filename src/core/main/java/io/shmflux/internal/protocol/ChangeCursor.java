@@ -10,9 +10,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Taking the next change ({@link #advance()})</h2>
  * <ol>
- * <li>Read record {@code cursor}. It is polled by its own sequence, and the shared counter is read only
- *     when the record is not there, to tell "not published yet" from "lapped": while a subscriber keeps
- *     up it touches only the record lines the writer wrote.</li>
+ * <li>Read record {@code cursor}. It is polled by its own sequence. When it is not there, a record
+ *     that still holds the change one lap before says "not published yet"; otherwise (never written,
+ *     being overwritten, or a later lap) the shared counter tells "not published yet" from "lapped".
+ *     So a subscriber that keeps up touches only the record lines the writer wrote, never the
+ *     counter's line, which the writer writes twice per change.</li>
  * <li>Not published yet: caught up, unless a dead writer's change that this handle cannot finish is
  *     pending ({@link ChangeLog#abandonedChange(long)}): take that, flagged torn. Caught up after the
  *     end of the stream: ended.</li>
@@ -69,9 +71,17 @@ public final class ChangeCursor {
     public boolean advance() {
         while (!ended) {
             if (!ring.read(cursor, taken)) {
-                // once the counter says the change is published, its record is visible (records are
-                // written before the counter moves)
-                long published = ring.published();
+                long held = ring.recordSequence(cursor);
+                if (held == cursor) {
+                    continue; // it was being written while we read it: read it again
+                }
+                // the record still holding the change a lap before means that this one is not
+                // published yet: caught up without reading the shared counter, whose line the
+                // publisher writes twice per change (a subscriber that keeps up would otherwise take
+                // it from the publisher on every change). Otherwise (never written, being written,
+                // or a later lap) the counter tells: once it says the change is published, its
+                // record is visible (records are written before the counter moves).
+                long published = held != 0 && held < cursor ? cursor - 1 : ring.published();
                 if (cursor > published) {
                     ChangeRecord abandoned = log.abandonedChange(cursor);
                     if (abandoned == null) {
