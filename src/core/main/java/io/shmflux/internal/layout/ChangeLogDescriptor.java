@@ -33,9 +33,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  +---------------------------------------------------------------+
  *  |                    Recovered Changes (64 bits)                |  136
  *  +---------------------------------------------------------------+
- *  |      Pending Offset, Length, Writer PID, Timestamp (4 x 64)    |  192 own cache line
- *  |         Torn Range: Offset, Length, Sequence (3 x 64)         |  224
- *  |                 Pending Writer Thread (64)                    |  248
+ *  |         Torn Range: Offset, Length, Sequence (3 x 64)         |  192 own cache line
  *  +---------------------------------------------------------------+
  *  |            Ring Capacity             |     Holder Slots       |  256 read-mostly line
  *  +---------------------------------------------------------------+
@@ -59,7 +57,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  Change record (64 bytes, one cache line):
  *  +---------------------------------------------------------------+
  *  |   Sequence (64)  |  Offset (64)  |  Length (64)  | Writer PID |
- *  |  Timestamp (64)  |   Flags (32)  |        padding ...         |
+ *  |  Timestamp (64)  | Flags (32) pad|  Writer Thread (64) | pad  |
  *  +---------------------------------------------------------------+
  *
  *  Subscriber slot (64 bytes, one cache line; a BACK_PRESSURE subscriber's position):
@@ -83,14 +81,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *     <td>writers</td><td>CAS, getAndSet; futex</td></tr>
  * <tr><td>132</td><td>4</td><td>lock owner pid (diagnostics)</td><td>lock holder</td><td>plain</td></tr>
  * <tr><td>136</td><td>8</td><td>changes recovered from writers that died mid-update</td><td>recoverer</td><td>plain, under the lock</td></tr>
- * <tr><td>192</td><td>32</td><td>pending change: offset, length, writer pid, timestamp</td>
- *     <td>lock holder, before the sequence turns odd</td><td>plain, under the lock</td></tr>
- * <tr><td>224</td><td>24</td><td>torn range: offset, length (0 = none), sequence of the torn change that
+ * <tr><td>192</td><td>24</td><td>torn range: offset, length (0 = none), sequence of the torn change that
  *     made it; the smallest range covering every change left torn and not wholly rewritten since</td>
  *     <td>lock holder, while the sequence is odd</td><td>plain; readers read it inside their seqlock read</td></tr>
- * <tr><td>248</td><td>8</td><td>pending writer thread: {@code Thread.threadId()} of the change in progress,
- *     so that a call on that thread from inside its writer is recognized (with the pending pid)</td>
- *     <td>lock holder, with the pending change</td><td>plain, under the lock</td></tr>
  * <tr><td>256</td><td>4</td><td>ring capacity (power of two)</td><td>creator</td><td>plain</td></tr>
  * <tr><td>260</td><td>4</td><td>holder slots</td><td>creator</td><td>plain</td></tr>
  * <tr><td>264</td><td>4</td><td>subscriber slots (64)</td><td>creator</td><td>plain</td></tr>
@@ -115,9 +108,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *     <td>the subscriber (position, pid, token), a waiting publisher (wake-at, waiting bit)</td>
  *     <td>position volatile; token release/acquire, CAS to 0 by a publisher that found its owner dead;
  *     progress CAS/getAndSet, futex; liveness is an OFD lock on byte {@code SUBSCRIBER_LOCK_BASE + slot}</td></tr>
- * <tr><td>ring</td><td>64 / record</td><td>change record for change {@code n} at index {@code (n - 1) & (capacity - 1)}</td>
- *     <td>lock holder</td><td>record sequence: opaque 0, store-store fence, fields plain, release n; readers
- *     acquire, load-load fence, re-check</td></tr>
+ * <tr><td>ring</td><td>64 / record</td><td>change record for change {@code n} at index {@code (n - 1) & (capacity - 1)}:
+ *     sequence, offset, length, writer pid, timestamp (of the publish), flags, writer thread
+ *     ({@code Thread.threadId()}, so that a call on that thread from inside its writer is recognized, with
+ *     the pid). While change {@code n} is in progress (the sequence odd) record {@code n} holds it as the
+ *     pending change, its sequence 0: what a recoverer finishes</td>
+ *     <td>lock holder</td><td>record sequence: opaque 0, store-store fence, fields plain (before the sequence
+ *     turns odd), flags, release n; readers acquire, load-load fence, re-check</td></tr>
  * </tbody>
  * </table>
  */
@@ -132,14 +129,10 @@ public final class ChangeLogDescriptor {
             JAVA_INT.withName("lockOwnerPid"),
             JAVA_LONG.withName("recovered"),
             MemoryLayout.paddingLayout(48),
-            JAVA_LONG.withName("pendingOffset"),
-            JAVA_LONG.withName("pendingLength"),
-            JAVA_LONG.withName("pendingPid"),
-            JAVA_LONG.withName("pendingTimestamp"),
             JAVA_LONG.withName("tornOffset"),
             JAVA_LONG.withName("tornLength"),
             JAVA_LONG.withName("tornSequence"),
-            JAVA_LONG.withName("pendingThread"),
+            MemoryLayout.paddingLayout(40),
             JAVA_INT.withName("ringCapacity"),
             JAVA_INT.withName("holderSlots"),
             JAVA_INT.withName("subscriberSlots"),
@@ -158,7 +151,9 @@ public final class ChangeLogDescriptor {
             JAVA_LONG.withName("writerPid"),
             JAVA_LONG.withName("timestamp"),
             JAVA_INT.withName("flags"),
-            MemoryLayout.paddingLayout(20));
+            MemoryLayout.paddingLayout(4),
+            JAVA_LONG.withName("writerThread"),
+            MemoryLayout.paddingLayout(8));
 
     public static final StructLayout SUBSCRIBER = MemoryLayout.structLayout(
             JAVA_LONG.withName("position"),
@@ -174,14 +169,9 @@ public final class ChangeLogDescriptor {
     public static final long WRITER_LOCK_OFFSET = LAYOUT.byteOffset(groupElement("writerLock"));
     public static final long LOCK_OWNER_PID_OFFSET = LAYOUT.byteOffset(groupElement("lockOwnerPid"));
     public static final long RECOVERED_OFFSET = LAYOUT.byteOffset(groupElement("recovered"));
-    public static final long PENDING_OFFSET_OFFSET = LAYOUT.byteOffset(groupElement("pendingOffset"));
-    public static final long PENDING_LENGTH_OFFSET = LAYOUT.byteOffset(groupElement("pendingLength"));
-    public static final long PENDING_PID_OFFSET = LAYOUT.byteOffset(groupElement("pendingPid"));
-    public static final long PENDING_TIMESTAMP_OFFSET = LAYOUT.byteOffset(groupElement("pendingTimestamp"));
     public static final long TORN_OFFSET_OFFSET = LAYOUT.byteOffset(groupElement("tornOffset"));
     public static final long TORN_LENGTH_OFFSET = LAYOUT.byteOffset(groupElement("tornLength"));
     public static final long TORN_SEQUENCE_OFFSET = LAYOUT.byteOffset(groupElement("tornSequence"));
-    public static final long PENDING_THREAD_OFFSET = LAYOUT.byteOffset(groupElement("pendingThread"));
     public static final long RING_CAPACITY_OFFSET = LAYOUT.byteOffset(groupElement("ringCapacity"));
     public static final long HOLDER_SLOTS_OFFSET = LAYOUT.byteOffset(groupElement("holderSlots"));
     public static final long SUBSCRIBER_SLOTS_OFFSET = LAYOUT.byteOffset(groupElement("subscriberSlots"));
@@ -198,6 +188,7 @@ public final class ChangeLogDescriptor {
     public static final long RECORD_WRITER_PID_OFFSET = RECORD.byteOffset(groupElement("writerPid"));
     public static final long RECORD_TIMESTAMP_OFFSET = RECORD.byteOffset(groupElement("timestamp"));
     public static final long RECORD_FLAGS_OFFSET = RECORD.byteOffset(groupElement("flags"));
+    public static final long RECORD_WRITER_THREAD_OFFSET = RECORD.byteOffset(groupElement("writerThread"));
 
     public static final long SUBSCRIBER_LENGTH = SUBSCRIBER.byteSize();
     public static final long SUBSCRIBER_POSITION_OFFSET = SUBSCRIBER.byteOffset(groupElement("position"));

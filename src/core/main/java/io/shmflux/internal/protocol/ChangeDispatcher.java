@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
  * writers; with no subscriber it parks. Subscribers do their own reading; the dispatcher only says
  * "something was published" ({@link Listener#onPublished()}).
  *
- * <p>Low-latency mode polls the sequence for a bounded time before each sleep, trading CPU for the
- * cost of a futex wake-up.
+ * <p>Before each sleep it polls the ring record of the next change its listeners want for a bounded
+ * time (10 µs; 250 µs in low-latency mode, trading CPU for the cost of a futex wake-up).
  *
  * <p>While a change stays unfinished (the sequence odd) the thread sleeps in 20 ms slices and then asks
  * the log whether its writer died ({@link ChangeLog#checkAbandoned()}): a handle that can write

@@ -33,12 +33,11 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
  * <li>Refuse if the stream was completed. Let {@code n} = sequence / 2 + 1; wait until every live
  *     back-pressure subscriber has taken change {@code n - capacity}, whose record {@code n} overwrites
  *     ({@link BackPressureGate}; a timeout throws before anything is written). Store the pending change
- *     (offset, length, pid, timestamp), so that a recoverer knows which range a dead writer was
- *     writing.</li>
+ *     (offset, length, pid, timestamp, thread) in record {@code n} itself, its sequence 0 first, so
+ *     that a recoverer knows which range a dead writer was writing.</li>
  * <li>Make the sequence odd (opaque store, then a store-store fence): readers now retry.</li>
  * <li>Run the caller's writer on the data range.</li>
- * <li>Write change record {@code n}: its sequence field to 0, fence, the fields, then its sequence
- *     {@code n} with release.</li>
+ * <li>Finish change record {@code n}: its flags, then its sequence {@code n} with release.</li>
  * <li>Make the sequence even ({@code 2n}, release): the change is published.</li>
  * <li>Full fence, then read the notify word. Only if it has the waiter bit: advance it (CAS
  *     {@code w} to {@code w + 1}: bit cleared, wake count + 1) and FUTEX_WAKE all sleepers. When
@@ -49,13 +48,13 @@ import static io.shmflux.internal.layout.ChangeLogDescriptor.*;
  * <h2>Recovering from a writer that died</h2>
  * Whoever takes the lock over from a dead owner (the next writer, or a reader or subscriber that finds
  * the sequence odd for too long) finishes the dead writer's change: if the sequence is odd, it writes
- * record {@code n} from the pending fields with flag {@code TORN} (the range may be half written),
+ * record {@code n} from the pending change it holds, with flag {@code TORN} (the range may be half written),
  * makes the sequence even and notifies. A torn change is reported, never hidden: to subscribers by the
  * record's flag, to readers by the torn range, which stays until a whole change rewrites all of it.
  *
  * <p>A handle without write access cannot finish the change. Its readers return the data flagged
  * torn instead of waiting (a {@code read} throws {@code TornDataException}), and its feeds deliver the
- * dead writer's change flagged torn from the pending fields ({@link #abandonedChange(long)}).
+ * dead writer's change flagged torn from its pending record ({@link #abandonedChange(long)}).
  *
  * <h2>Re-entry</h2>
  * A call made on a writer's own thread from inside its writer lambda could only corrupt the numbering
@@ -183,8 +182,12 @@ public final class ChangeLog {
      */
     private boolean insideOwnChange() {
         long sequence = (long) LONG.getAcquire(region, SEQUENCE_OFFSET);
-        return (sequence & 1) != 0 && (long) LONG.get(region, PENDING_PID_OFFSET) == pid
-                && (long) LONG.get(region, PENDING_THREAD_OFFSET) == Thread.currentThread().threadId()
+        if ((sequence & 1) == 0) {
+            return false;
+        }
+        long record = pendingRecord(sequence);
+        return (long) LONG.get(region, record + RECORD_WRITER_PID_OFFSET) == pid
+                && (long) LONG.get(region, record + RECORD_WRITER_THREAD_OFFSET) == Thread.currentThread().threadId()
                 && (long) LONG.getAcquire(region, SEQUENCE_OFFSET) == sequence;
     }
 
@@ -208,12 +211,7 @@ public final class ChangeLog {
             long n = (sequence >>> 1) + 1;
             refuseIfCompleted(n);
             gate().awaitRoom(n, control.name().toString());
-            long now = System.nanoTime();
-            LONG.set(region, PENDING_OFFSET_OFFSET, offset);
-            LONG.set(region, PENDING_LENGTH_OFFSET, length);
-            LONG.set(region, PENDING_PID_OFFSET, pid);
-            LONG.set(region, PENDING_TIMESTAMP_OFFSET, now);
-            LONG.set(region, PENDING_THREAD_OFFSET, Thread.currentThread().threadId());
+            long record = begin(n, offset, length);
             LONG.setOpaque(region, SEQUENCE_OFFSET, sequence + 1);
             VarHandle.storeStoreFence();
             int flags = FLAG_TORN; // until the writer returns
@@ -221,7 +219,7 @@ public final class ChangeLog {
                 writer.accept(range);
                 flags = 0;
             } finally {
-                finish(n, offset, length, pid, now, flags);
+                finish(n, record, offset, length, flags);
             }
             return n;
         } finally {
@@ -242,16 +240,11 @@ public final class ChangeLog {
             long sequence = (long) LONG.get(region, SEQUENCE_OFFSET);
             long n = (sequence >>> 1) + 1;
             gate().awaitRoom(n, control.name().toString());
-            long now = System.nanoTime();
-            LONG.set(region, PENDING_OFFSET_OFFSET, 0L);
-            LONG.set(region, PENDING_LENGTH_OFFSET, 0L);
-            LONG.set(region, PENDING_PID_OFFSET, pid);
-            LONG.set(region, PENDING_TIMESTAMP_OFFSET, now);
-            LONG.set(region, PENDING_THREAD_OFFSET, Thread.currentThread().threadId());
+            long record = begin(n, 0, 0);
             LONG.setVolatile(region, END_SEQUENCE_OFFSET, n);
             LONG.setOpaque(region, SEQUENCE_OFFSET, sequence + 1);
             VarHandle.storeStoreFence();
-            finish(n, 0, 0, pid, now, FLAG_END);
+            finish(n, record, 0, 0, FLAG_END);
             return n;
         });
     }
@@ -273,21 +266,38 @@ public final class ChangeLog {
         return g;
     }
 
-    private void finish(long n, long offset, long length, long writerPid, long timestamp, int flags) {
-        if ((flags & FLAG_END) == 0) {
-            trackTornRange(n, offset, length, (flags & FLAG_TORN) != 0);
-        }
+    /**
+     * Step 2's end: writes the pending change into record {@code n} itself, its sequence 0 first (a
+     * reader of the change it overwrites now fails, and counts that change as lost), so that a
+     * recoverer knows which range a dead writer was writing. {@return the record's offset}
+     */
+    private long begin(long n, long offset, long length) {
         long record = recordOffset(ringOffset, capacity, n);
         LONG.setOpaque(region, record + RECORD_SEQUENCE_OFFSET, 0L);
         VarHandle.storeStoreFence();
         LONG.set(region, record + RECORD_OFFSET_OFFSET, offset);
         LONG.set(region, record + RECORD_LENGTH_OFFSET, length);
-        LONG.set(region, record + RECORD_WRITER_PID_OFFSET, writerPid);
-        LONG.set(region, record + RECORD_TIMESTAMP_OFFSET, timestamp);
+        LONG.set(region, record + RECORD_WRITER_PID_OFFSET, pid);
+        LONG.set(region, record + RECORD_TIMESTAMP_OFFSET, System.nanoTime());
+        LONG.set(region, record + RECORD_WRITER_THREAD_OFFSET, Thread.currentThread().threadId());
+        VarHandle.storeStoreFence(); // the pending change before the sequence turns odd
+        return record;
+    }
+
+    /** Steps 5 to 7, on the record {@link #begin} filled (by this writer, or by a dead one). */
+    private void finish(long n, long record, long offset, long length, int flags) {
+        if ((flags & FLAG_END) == 0) {
+            trackTornRange(n, offset, length, (flags & FLAG_TORN) != 0);
+        }
         INT.set(region, record + RECORD_FLAGS_OFFSET, flags);
         LONG.setRelease(region, record + RECORD_SEQUENCE_OFFSET, n);
         LONG.setRelease(region, SEQUENCE_OFFSET, n << 1);
         notifySubscribers();
+    }
+
+    /** {@return the offset of the record of the change in progress, when {@code sequence} is odd} */
+    private long pendingRecord(long sequence) {
+        return recordOffset(ringOffset, capacity, (sequence >>> 1) + 1);
     }
 
     /**
@@ -295,8 +305,11 @@ public final class ChangeLog {
      * a torn change widens it to cover its range; a whole change that covers all of it clears it.
      */
     private void trackTornRange(long n, long offset, long length, boolean torn) {
-        long tornOffset = (long) LONG.get(region, TORN_OFFSET_OFFSET);
         long tornLength = (long) LONG.get(region, TORN_LENGTH_OFFSET);
+        if (tornLength == 0 && !torn) {
+            return; // the common case: nothing torn, nothing to clear
+        }
+        long tornOffset = (long) LONG.get(region, TORN_OFFSET_OFFSET);
         if (torn) {
             long start = tornLength == 0 ? offset : Math.min(offset, tornOffset);
             long end = tornLength == 0 ? offset + length : Math.max(offset + length, tornOffset + tornLength);
@@ -431,10 +444,11 @@ public final class ChangeLog {
             LONG.set(region, RECOVERED_OFFSET, (long) LONG.get(region, RECOVERED_OFFSET) + 1);
             // a completer that died mid-marker: finish the marker, not a change
             int flags = ring.endSequence() == n ? FLAG_END : FLAG_TORN;
-            long offset = (long) LONG.get(region, PENDING_OFFSET_OFFSET);
-            long length = (long) LONG.get(region, PENDING_LENGTH_OFFSET);
-            long pid = (long) LONG.get(region, PENDING_PID_OFFSET);
-            finish(n, offset, length, pid, (long) LONG.get(region, PENDING_TIMESTAMP_OFFSET), flags);
+            long record = pendingRecord(sequence);
+            long offset = (long) LONG.get(region, record + RECORD_OFFSET_OFFSET);
+            long length = (long) LONG.get(region, record + RECORD_LENGTH_OFFSET);
+            long pid = (long) LONG.get(region, record + RECORD_WRITER_PID_OFFSET);
+            finish(n, record, offset, length, flags);
             Diagnostics.writerRecovered(control.name().toString(), n, offset, length, pid, flags == FLAG_END);
         } else {
             notifySubscribers(); // it may have died between publishing and notifying
@@ -476,9 +490,11 @@ public final class ChangeLog {
             return;
         }
         long n = (sequence >>> 1) + 1;
-        ChangeRecord change = new ChangeRecord(n, (long) LONG.get(region, PENDING_OFFSET_OFFSET),
-                (long) LONG.get(region, PENDING_LENGTH_OFFSET), (long) LONG.get(region, PENDING_PID_OFFSET),
-                (long) LONG.get(region, PENDING_TIMESTAMP_OFFSET), true, ring.endSequence() == n);
+        long record = pendingRecord(sequence);
+        ChangeRecord change = new ChangeRecord(n, (long) LONG.get(region, record + RECORD_OFFSET_OFFSET),
+                (long) LONG.get(region, record + RECORD_LENGTH_OFFSET),
+                (long) LONG.get(region, record + RECORD_WRITER_PID_OFFSET),
+                (long) LONG.get(region, record + RECORD_TIMESTAMP_OFFSET), true, ring.endSequence() == n);
         VarHandle.loadLoadFence();
         if ((long) LONG.getOpaque(region, SEQUENCE_OFFSET) == sequence) {
             abandoned = change;
@@ -560,7 +576,7 @@ public final class ChangeLog {
                     if (now - openSince > readTimeoutNanos) {
                         throw new WaitTimeoutException("read timed out waiting for a change in progress: object="
                                 + control.name() + ", sequence=" + ((before >>> 1) + 1) + ", writerPid="
-                                + (long) LONG.get(region, PENDING_PID_OFFSET) + ", timeoutMillis="
+                                + (long) LONG.get(region, pendingRecord(before) + RECORD_WRITER_PID_OFFSET) + ", timeoutMillis="
                                 + TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos));
                     }
                 }

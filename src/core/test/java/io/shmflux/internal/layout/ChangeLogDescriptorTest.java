@@ -18,14 +18,9 @@ class ChangeLogDescriptorTest {
         assertEquals(128, WRITER_LOCK_OFFSET);
         assertEquals(132, LOCK_OWNER_PID_OFFSET);
         assertEquals(136, RECOVERED_OFFSET);
-        assertEquals(192, PENDING_OFFSET_OFFSET);
-        assertEquals(200, PENDING_LENGTH_OFFSET);
-        assertEquals(208, PENDING_PID_OFFSET);
-        assertEquals(216, PENDING_TIMESTAMP_OFFSET);
-        assertEquals(224, TORN_OFFSET_OFFSET);
-        assertEquals(232, TORN_LENGTH_OFFSET);
-        assertEquals(240, TORN_SEQUENCE_OFFSET);
-        assertEquals(248, PENDING_THREAD_OFFSET);
+        assertEquals(192, TORN_OFFSET_OFFSET);
+        assertEquals(200, TORN_LENGTH_OFFSET);
+        assertEquals(208, TORN_SEQUENCE_OFFSET);
         assertEquals(256, RING_CAPACITY_OFFSET);
         assertEquals(260, HOLDER_SLOTS_OFFSET);
         assertEquals(264, SUBSCRIBER_SLOTS_OFFSET);
@@ -56,7 +51,7 @@ class ChangeLogDescriptorTest {
         assertEquals(0, SEQUENCE_OFFSET / 64);
         assertEquals(1, NOTIFY_OFFSET / 64);
         assertEquals(2, WRITER_LOCK_OFFSET / 64);
-        assertEquals(3, PENDING_OFFSET_OFFSET / 64);
+        assertEquals(3, TORN_OFFSET_OFFSET / 64, "read by every reader, written only for a torn change");
         assertEquals(5, SLEEPERS_OFFSET / 64, "sleepers move on every sleep: not on the line every publish reads");
         assertEquals(4, END_SEQUENCE_OFFSET / 64);
         assertEquals(4, SUBSCRIBER_SLOTS_USED_OFFSET / 64);
@@ -71,6 +66,7 @@ class ChangeLogDescriptorTest {
         assertEquals(24, RECORD_WRITER_PID_OFFSET);
         assertEquals(32, RECORD_TIMESTAMP_OFFSET);
         assertEquals(40, RECORD_FLAGS_OFFSET);
+        assertEquals(48, RECORD_WRITER_THREAD_OFFSET);
     }
 
     @Test
