@@ -114,6 +114,41 @@ class ChangeFeedTest {
     }
 
     @Test
+    void theChangeARecordInProgressOverwritesIsCountedLostWhileTheWriterRuns() throws Exception {
+        // the ring holds 8: change 9 takes the record of change 1 before its writer runs, so a subscriber
+        // still wanting change 1 must count it lost and go on at once, not wait for the writer
+        for (int i = 1; i <= 8; i++) {
+            mapping.publish(0, new byte[]{(byte) i});
+        }
+        CountDownLatch inWriter = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread writer = Thread.ofPlatform().start(() -> mapping.publish(0, 8, range -> {
+            inWriter.countDown();
+            try {
+                release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        try {
+            assertTrue(inWriter.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+            StepVerifier.create(mapping.changes(ChangeOptions.DEFAULT.withStart(ChangeOptions.Start.OLDEST)).take(7))
+                    .assertNext(e -> {
+                        assertEquals(2, e.sequence());
+                        assertEquals(1, e.missed(), "change 1's record is being overwritten by change 9");
+                    })
+                    .expectNextCount(6)
+                    .expectComplete()
+                    .verify(WAIT);
+            assertTrue(writer.isAlive(), "all of this happened while change 9's writer ran");
+        } finally {
+            release.countDown();
+            writer.join(WAIT.toMillis());
+        }
+        assertEquals(9, mapping.sequence());
+    }
+
+    @Test
     void startingAtTheOldestReplaysWhatTheRingStillHolds() {
         for (int i = 0; i < 10; i++) {
             mapping.publish(0, new byte[]{(byte) i});
