@@ -74,6 +74,10 @@ public final class ChangeDispatcher {
     /** True while the thread is inside listener code, which may block for as long as it likes. */
     private volatile boolean delivering;
     private @Nullable Thread thread;
+    /** The change thread's own: some listener wanted nothing at the last announcement. */
+    private boolean idleListener;
+    /** The change thread's own: read the counter before the next announcement (see {@link #run()}). */
+    private boolean readCounterFirst = true;
 
     /**
      * @param retain  called before the thread starts: holds the object (and so the log's memory) for
@@ -151,9 +155,20 @@ public final class ChangeDispatcher {
                 continue;
             }
             if (next < 0 || arrived(next)) {
+                // a listener that wants nothing now may get demand from another thread, drain there and
+                // catch up at some change; that change is after the counter read before this
+                // announcement, so waiting for the one after that counter cannot miss it. Read only
+                // when a listener wanted nothing last time: a feed with demand reports where it stands
+                long before = readCounterFirst ? log.published() : -1;
                 long wanted = announce();
-                // no listener wants a change now (no demand): wait for the next one published
-                next = wanted != Long.MAX_VALUE ? wanted : log.published() + 1;
+                if (!idleListener) {
+                    next = wanted;
+                    readCounterFirst = false;
+                } else {
+                    // without the counter read first, announce again with it
+                    next = before < 0 ? -1 : Math.min(wanted, before + 1);
+                    readCounterFirst = true;
+                }
                 continue;
             }
             if (spinUntilChange(next, spinners > 0 ? SPIN_NANOS : BLOCKING_SPIN_NANOS)) {
@@ -192,18 +207,23 @@ public final class ChangeDispatcher {
 
     /**
      * Tells every listener that something was published; they run subscriber code. {@return the
-     * earliest change a listener wants next, {@code Long.MAX_VALUE} if none wants one}
+     * earliest change a listener wants next, {@code Long.MAX_VALUE} if none wants one} Sets
+     * {@link #idleListener}.
      */
     private long announce() {
         long wanted = Long.MAX_VALUE;
+        boolean idle = false;
         delivering = true;
         try {
             for (Listener listener : listeners) {
-                wanted = Math.min(wanted, listener.onPublished());
+                long position = listener.onPublished();
+                idle |= position == Long.MAX_VALUE;
+                wanted = Math.min(wanted, position);
             }
         } finally {
             delivering = false;
         }
+        idleListener = idle;
         return wanted;
     }
 
