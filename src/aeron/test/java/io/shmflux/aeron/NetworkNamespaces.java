@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  * assumption, saying why) unless the environment variable {@code SHMFLUX_NETNS=required} (set by
  * {@code .ci/run}) makes that a failure. Every {@code ip} command is bounded ({@link #COMMAND_WAIT});
  * one that fails is reported with its output. {@link #close()} deletes both namespaces, which deletes the
- * veth pair with them, also after a failure half way through {@link #create()}.
+ * veth pair with them, also after a failure half way through {@link #create()}; {@link #create()} first
+ * deletes those of test JVMs that no longer run.
  */
 final class NetworkNamespaces implements AutoCloseable {
 
@@ -62,7 +63,9 @@ final class NetworkNamespaces implements AutoCloseable {
 
     /** Creates the namespaces and the veth pair between them, or skips the test where that is not possible. */
     static NetworkNamespaces create() {
-        NetworkNamespaces namespaces = new NetworkNamespaces(usableIp());
+        String ip = usableIp();
+        deleteThoseOfDeadRuns(ip);
+        NetworkNamespaces namespaces = new NetworkNamespaces(ip);
         try {
             namespaces.add(namespaces.a);
             namespaces.add(namespaces.b);
@@ -78,6 +81,21 @@ final class NetworkNamespaces implements AutoCloseable {
                 e.addSuppressed(suppressed);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Deletes the namespaces a test JVM that no longer runs left (killed before its close), so that one
+     * killed run does not fail the leftover check of every later one; those of live JVMs are theirs.
+     */
+    private static void deleteThoseOfDeadRuns(String ip) {
+        for (String line : run(ip, "netns", "list").split("\n")) {
+            String name = line.split(" ")[0];
+            String[] parts = name.split("-");
+            if (name.startsWith(PREFIX) && parts.length == 4 && parts[1].chars().allMatch(Character::isDigit)
+                    && !parts[1].isEmpty() && ProcessHandle.of(Long.parseLong(parts[1])).isEmpty()) {
+                run(ip, "netns", "delete", name);
+            }
         }
     }
 
@@ -148,13 +166,6 @@ final class NetworkNamespaces implements AutoCloseable {
     /** {@return the command prefix that runs a program inside {@code namespace}: it execs it, same pid} */
     List<String> exec(String namespace) {
         return List.of(ip, "netns", "exec", namespace);
-    }
-
-    /** Runs a command inside {@code namespace} (bounded); {@return its output} */
-    String runIn(String namespace, String... command) {
-        List<String> full = new ArrayList<>(exec(namespace));
-        full.addAll(List.of(command));
-        return run(full.toArray(String[]::new));
     }
 
     /** Runs a command, waiting at most {@link #COMMAND_WAIT}; {@return its output} Fails with it otherwise. */
