@@ -23,15 +23,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>
  * source NAME DATA CONTROL STREAM LIVENESS_MS LOSS   replicates NAME
- *   publish FROM COUNT LENGTH                   publishes changes FROM..FROM+COUNT-1 ({@link #fill}); "ok SEQUENCE"
- *   complete                                    completes the stream; "ok SEQUENCE"
+ *   publish FROM COUNT LENGTH                        publishes changes FROM..FROM+COUNT-1 ({@link #fill}); "ok SEQUENCE"
+ *   complete                                         completes the stream; "ok SEQUENCE"
  * replica NAME DATA CONTROL STREAM LIVENESS_MS LOSS  replicates into NAME; a BACK_PRESSURE subscriber of NAME
- *                                               checks every change's bytes and order; prints "status STATE SEQ LOST"
- *   check                                       "ok seq=S behind=T changes=N snapshots=P gaps=G bad=B naks=K"
- *                                               (T: the target's changes its subscriber has still to check)
- * counters                                      "ok naks-sent=.. naks-received=.. retransmits=.. dropped-WHERE-TYPE=.."
- *                                               (this driver's Aeron counters and what its loss generators dropped)
- * quit                                          closes everything; "bye"
+ *                                                    checks every change's bytes and order; prints "status STATE SEQ LOST"
+ *   check                                            "ok seq=S behind=T changes=N snapshots=P gaps=G bad=B naks=K"
+ *                                                    (T: the target's changes its subscriber has still to check)
+ * counters                                           "ok naks-sent=.. naks-received=.. retransmits=.. dropped-WHERE-TYPE=.."
+ *                                                    (this driver's Aeron counters and what its loss generators dropped)
+ * quit                                               closes everything; "bye"
  * </pre>
  *
  * LOSS is {@code exact} or where the driver drops frames, through Aeron's debug endpoints ({@link FrameLoss}).
