@@ -69,7 +69,7 @@ final class NetworkNamespaces implements AutoCloseable {
         try {
             namespaces.add(namespaces.a);
             namespaces.add(namespaces.b);
-            namespaces.run(namespaces.ip, "link", "add", VETH_A, "netns", namespaces.a, "type", "veth", "peer", "name",
+            run(namespaces.ip, "link", "add", VETH_A, "netns", namespaces.a, "type", "veth", "peer", "name",
                     VETH_B, "netns", namespaces.b);
             namespaces.up(namespaces.a, VETH_A, namespaces.addressA);
             namespaces.up(namespaces.b, VETH_B, namespaces.addressB);
