@@ -15,8 +15,10 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 
+import java.util.HashSet;
 import java.util.Objects;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,7 +39,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>A change whose sequence is not the next one, or that the source flagged torn, is a
  *       {@link ReplicaStatus.State#GAP}: the replica resyncs from a new snapshot, never diverging
  *       silently.</li>
- *   <li>When the source's image goes away (Aeron's image liveness timeout) the replica reports
+ *   <li>When the source closes (its end message flagged {@link MessageDescriptor#CLOSED}: at once) or
+ *       its image goes away (Aeron's image liveness timeout: a source killed), the replica reports
  *       {@link ReplicaStatus.State#SOURCE_LOST} and keeps the target as it is, consistent as of the last
  *       change applied.</li>
  *   <li>When the source's stream ends after the last change applied, the target's stream is completed
@@ -61,6 +64,8 @@ public final class MappingReplica implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final UnsafeBuffer request = new UnsafeBuffer(new byte[MessageDescriptor.HEADER_LENGTH]);
     private final RangeAssembler pieces = new RangeAssembler();
+    /** Sessions (images) whose source said it closed: their image's going away later is not news. */
+    private final Set<Integer> closedSessions = new HashSet<>();
     private final Thread thread;
 
     /** The source sequence the target is as of; touched by the replica thread only (volatile for readers). */
@@ -158,6 +163,19 @@ public final class MappingReplica implements AutoCloseable {
     }
 
     private void imageUnavailable(Image image) {
+        if (!closedSessions.remove(image.sessionId())) {
+            sourceGone();
+        }
+    }
+
+    /** The source of image {@code sessionId} closed: it is gone now, not when its image times out. */
+    private void sourceClosed(int sessionId) {
+        if (closedSessions.add(sessionId)) {
+            sourceGone();
+        }
+    }
+
+    private void sourceGone() {
         images = Math.max(0, images - 1);
         if (images == 0 && state != ReplicaStatus.State.COMPLETED) {
             awaitingSnapshot = true;
@@ -190,13 +208,13 @@ public final class MappingReplica implements AutoCloseable {
             return;
         }
         try {
-            apply(buffer, offset, length);
+            apply(buffer, offset, length, header.sessionId());
         } catch (RuntimeException e) {
             failure = e;
         }
     }
 
-    private void apply(DirectBuffer buffer, int offset, int length) {
+    private void apply(DirectBuffer buffer, int offset, int length, int sessionId) {
         if (length < MessageDescriptor.HEADER_LENGTH) {
             return;
         }
@@ -211,7 +229,13 @@ public final class MappingReplica implements AutoCloseable {
         switch (type) {
             case MessageDescriptor.CHANGE -> onChange(buffer, offset, length, flags, sequence);
             case MessageDescriptor.SNAPSHOT -> onSnapshot(buffer, offset, length, flags, sequence);
-            case MessageDescriptor.END -> onEnd(sequence);
+            case MessageDescriptor.END -> {
+                if ((flags & MessageDescriptor.CLOSED) != 0) {
+                    sourceClosed(sessionId);
+                } else {
+                    onEnd(sequence);
+                }
+            }
             default -> {
                 // a type of a later version: not ours to apply
             }

@@ -1,6 +1,7 @@
 package io.shmflux.aeron;
 
 import io.aeron.Aeron;
+import io.aeron.AeronCounters;
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
 import io.aeron.Subscription;
@@ -13,6 +14,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersReader;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 
@@ -37,6 +39,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>A snapshot request (control stream) is answered on the data stream with the whole mapping as of
  *       a sequence, sent under the same lock as the changes, so every change sent after it is newer.</li>
  *   <li>When the source's stream ends ({@code completeChanges}), an end message follows the last change.</li>
+ *   <li>When the replicator closes before that, an end message flagged {@link MessageDescriptor#CLOSED}
+ *       follows the last change sent, so that replicas report the source lost at once rather than after
+ *       Aeron's image liveness timeout (a source killed sends nothing: there the timeout is the only
+ *       signal).</li>
  * </ol>
  *
  * {@snippet :
@@ -51,8 +57,11 @@ public final class MappingReplicator implements AutoCloseable {
 
     private static final int BATCH = 256;
     private static final long IDLE_MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** How long close waits for the driver to send the closed message (a driver closed next would drop it). */
+    private static final long CLOSED_SEND_WAIT_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final FileMapping source;
+    private final Aeron aeron;
     private final Publication data;
     private final Subscription control;
     private final int maxPiece;
@@ -71,6 +80,7 @@ public final class MappingReplicator implements AutoCloseable {
     private MappingReplicator(FileMapping source, Aeron aeron, String channel, int streamId,
                               String controlChannel, int controlStreamId) {
         this.source = source;
+        this.aeron = aeron;
         this.data = aeron.addPublication(channel, streamId);
         this.control = aeron.addSubscription(controlChannel, controlStreamId);
         this.maxPiece = data.maxMessageLength() - MessageDescriptor.HEADER_LENGTH;
@@ -213,7 +223,40 @@ public final class MappingReplicator implements AutoCloseable {
         failure = error;
     }
 
-    /** Stops replicating and closes its publication and subscription (not the source, not Aeron). Idempotent. */
+    /**
+     * Tells the replicas that this source closed without ending its stream, then waits (bounded) until
+     * the driver has sent it: an embedded driver closed right after this would otherwise drop it. If it
+     * is lost on the wire all the same, the image liveness timeout still reports the source lost.
+     */
+    private void sendClosed() {
+        MessageDescriptor.write(header, MessageDescriptor.END,
+                MessageDescriptor.CLOSED | MessageDescriptor.FIRST | MessageDescriptor.LAST, source.sequence(), 0, 0, 0,
+                source.byteSize());
+        long deadline = System.nanoTime() + CLOSED_SEND_WAIT_NS;
+        backPressureIdle.reset();
+        long position;
+        while ((position = data.offer(header, 0, MessageDescriptor.HEADER_LENGTH)) < 0) {
+            if (position == Publication.NOT_CONNECTED || position == Publication.CLOSED
+                    || position == Publication.MAX_POSITION_EXCEEDED || System.nanoTime() - deadline >= 0) {
+                return; // nobody to tell, or nobody listening in time
+            }
+            backPressureIdle.idle();
+        }
+        // the driver's sender position of this publication (none over IPC, where the log is the wire)
+        CountersReader counters = aeron.countersReader();
+        int sent = counters.findByTypeIdAndRegistrationId(AeronCounters.DRIVER_SENDER_POSITION_TYPE_ID,
+                data.originalRegistrationId());
+        backPressureIdle.reset();
+        while (sent != CountersReader.NULL_COUNTER_ID && counters.getCounterValue(sent) < position
+                && System.nanoTime() - deadline < 0) {
+            backPressureIdle.idle();
+        }
+    }
+
+    /**
+     * Stops replicating, tells the replicas that this source closed (unless its stream ended), and closes
+     * its publication and subscription (not the source, not Aeron). Idempotent.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -227,6 +270,9 @@ public final class MappingReplicator implements AutoCloseable {
         }
         sending.lock(); // the feed's thread leaves its offer loop within one idle period
         try {
+            if (!completed) {
+                sendClosed();
+            }
             CloseHelper.closeAll(data, control);
         } finally {
             sending.unlock();

@@ -52,6 +52,12 @@ final class MessageDescriptor {
     static final int TORN = 4;
     /** On a snapshot: the source's stream had ended when it was taken. */
     static final int COMPLETED = 8;
+    /**
+     * On an end message: the source closed ({@link MappingReplicator#close()}) without ending its stream;
+     * {@code sequence} is its last. The replica reports the source lost at once instead of after Aeron's
+     * image liveness timeout.
+     */
+    static final int CLOSED = 16;
 
     static final int TYPE_OFFSET = 0;
     static final int FLAGS_OFFSET = 4;

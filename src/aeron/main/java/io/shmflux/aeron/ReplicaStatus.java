@@ -21,7 +21,10 @@ public record ReplicaStatus(State state, long sourceSequence, long lost) {
         LIVE,
         /** A change was lost or torn: the replica resyncs from a snapshot (CATCHING_UP, then LIVE follow). */
         GAP,
-        /** The source's image went away (Aeron's image liveness timeout); the target keeps its last consistent state. */
+        /**
+         * The source closed (reported at once) or its image went away (Aeron's image liveness timeout: a
+         * source killed); the target keeps its last consistent state.
+         */
         SOURCE_LOST,
         /** The source's stream ended ({@code completeChanges}) and the target's was completed after the last change. */
         COMPLETED

@@ -5,7 +5,6 @@ import io.shmflux.ChangeEvent;
 import io.shmflux.ChangeOptions;
 import io.shmflux.FileMapping;
 import io.shmflux.SharedMemory;
-import io.aeron.driver.ext.DebugReceiveChannelEndpointSupplier;
 import io.aeron.driver.status.SystemCounterDescriptor;
 import reactor.core.Disposable;
 
@@ -23,16 +22,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code ready dir=<aeron directory>}, then obeys stdin:
  *
  * <pre>
- * source NAME DATA CONTROL STREAM LIVENESS_MS   replicates NAME
- *   publish FROM COUNT LENGTH                   publishes changes FROM..FROM+COUNT-1 ({@link #fill}); "ok SEQUENCE"
- *   complete                                    completes the stream; "ok SEQUENCE"
- * ... LIVENESS_MS lossy                        the driver receives through Aeron's debug (loss generating) endpoint
- * replica NAME DATA CONTROL STREAM LIVENESS_MS  replicates into NAME; a BACK_PRESSURE subscriber of NAME
- *                                               checks every change's bytes and order; prints "status STATE SEQ LOST"
- *   check                                       "ok seq=S behind=T changes=N snapshots=P gaps=G bad=B naks=K"
- *                                               (T: the target's changes its subscriber has still to check)
- * quit                                          closes everything; "bye"
+ * source NAME DATA CONTROL STREAM LIVENESS_MS LOSS   replicates NAME
+ *   publish FROM COUNT LENGTH                        publishes changes FROM..FROM+COUNT-1 ({@link #fill}); "ok SEQUENCE"
+ *   complete                                         completes the stream; "ok SEQUENCE"
+ * replica NAME DATA CONTROL STREAM LIVENESS_MS LOSS  replicates into NAME; a BACK_PRESSURE subscriber of NAME
+ *                                                    checks every change's bytes and order; prints "status STATE SEQ LOST"
+ *   check                                            "ok seq=S behind=T changes=N snapshots=P gaps=G bad=B naks=K"
+ *                                                    (T: the target's changes its subscriber has still to check)
+ * counters                                           "ok naks-sent=.. naks-received=.. retransmits=.. dropped-WHERE-TYPE=.."
+ *                                                    (this driver's Aeron counters and what its loss generators dropped)
+ * quit                                               closes everything; "bye"
  * </pre>
+ *
+ * LOSS is {@code exact} or where the driver drops frames, through Aeron's debug endpoints ({@link FrameLoss}).
  */
 public final class ReplicationChild {
 
@@ -43,14 +45,13 @@ public final class ReplicationChild {
         String controlChannel = args[3];
         int stream = Integer.parseInt(args[4]);
         long liveness = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[5]));
-        boolean lossy = args.length > 6 && args[6].equals("lossy");
+        FrameLoss loss = FrameLoss.parse(args.length > 6 ? args[6] : "exact");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try (FileMapping mapping = SharedMemory.open(name, Access.READ_WRITE);
              EmbeddedDriver driver = EmbeddedDriver.launch(context -> {
                  context.imageLivenessTimeoutNs(liveness).publicationConnectionTimeoutNs(liveness);
-                 if (lossy) {
-                     // Aeron's debug endpoint drops received frames as the aeron.debug.receive.* properties say
-                     context.receiveChannelEndpointSupplier(new DebugReceiveChannelEndpointSupplier());
+                 if (loss.any()) {
+                     loss.install(context);
                  }
              })) {
             if (role.equals("source")) {
@@ -63,6 +64,7 @@ public final class ReplicationChild {
                             case "publish" -> say("ok " + publish(mapping, Long.parseLong(command[1]),
                                     Long.parseLong(command[2]), Integer.parseInt(command[3])));
                             case "complete" -> say("ok " + mapping.completeChanges());
+                            case "counters" -> say("ok " + counters(driver, loss));
                             default -> say("unknown " + line);
                         }
                     }
@@ -82,9 +84,10 @@ public final class ReplicationChild {
                     for (String line; (line = in.readLine()) != null && !line.equals("quit"); ) {
                         if (line.equals("check")) {
                             // NAKs this driver sent: how many losses Aeron had to repair
-                            long naks = driver.aeron().countersReader()
-                                    .getCounterValue(SystemCounterDescriptor.NAK_MESSAGES_SENT.id());
-                            say("ok seq=" + replica.sourceSequence() + " " + verifier + " naks=" + naks);
+                            say("ok seq=" + replica.sourceSequence() + " " + verifier + " naks="
+                                    + counter(driver, SystemCounterDescriptor.NAK_MESSAGES_SENT));
+                        } else if (line.equals("counters")) {
+                            say("ok " + counters(driver, loss));
                         } else {
                             say("unknown " + line);
                         }
@@ -95,6 +98,17 @@ public final class ReplicationChild {
             }
         }
         say("bye");
+    }
+
+    private static String counters(EmbeddedDriver driver, FrameLoss loss) {
+        return ("naks-sent=" + counter(driver, SystemCounterDescriptor.NAK_MESSAGES_SENT)
+                + " naks-received=" + counter(driver, SystemCounterDescriptor.NAK_MESSAGES_RECEIVED)
+                + " retransmits=" + counter(driver, SystemCounterDescriptor.RETRANSMITS_SENT)
+                + " " + loss.counts()).trim();
+    }
+
+    private static long counter(EmbeddedDriver driver, SystemCounterDescriptor counter) {
+        return driver.aeron().countersReader().getCounterValue(counter.id());
     }
 
     static synchronized void say(String line) {
