@@ -170,8 +170,9 @@ final class Report {
                 config.longRun() ? "Long" : "Short", machine.get("date"), machine.get("nproc"), machine.get("cpu"),
                 machine.get("kernel"), machine.get("jdk"), machine.get("loadavg"), config.rounds()));
         b.append(String.format(Locale.ROOT, "## One-way latency (µs), sender JVM → receiver JVM%n%n%,d samples per "
-                + "scenario and pace (%,d warm-up messages per round first). Idle CPU: %% of one core over %.0f s, "
-                + "the receiver subscribed and nothing sent (last round).%n%n", config.samples(), config.warmup(),
+                + "scenario and pace (%,d warm-up messages per round first; the Aeron UDP scenarios at least %,d ms "
+                + "of them at their pace). Idle CPU: %% of one core over %.0f s, the receiver subscribed and nothing "
+                + "sent (last round).%n%n", config.samples(), config.warmup(), config.udpWarmupNanos() / 1_000_000,
                 config.idleNanos() / 1e9));
         b.append("| scenario | p50 | p90 | p99 | p99.9 | max | missed | idle CPU % | p50 ratio |\n");
         b.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
