@@ -171,7 +171,16 @@ public final class ReplicationChild {
         }
 
         void check(ChangeEvent event) {
-            seen = event.sequence();
+            try {
+                count(event);
+            } finally {
+                // last: a check that finds the subscriber no longer behind must also find its counts (a
+                // 1 MiB change takes a while to compare)
+                seen = event.sequence();
+            }
+        }
+
+        private void count(ChangeEvent event) {
             if (event.length() == target.byteSize()) {
                 snapshots.incrementAndGet();
                 last = -1;

@@ -5,6 +5,9 @@ import io.shmflux.ChangeEvent;
 import io.shmflux.ChangeOptions;
 import io.shmflux.FileMapping;
 import io.shmflux.SharedMemory;
+import io.shmflux.aeron.EmbeddedDriver;
+import io.shmflux.aeron.MappingReplica;
+import io.shmflux.aeron.ReplicaStatus;
 import io.shmflux.internal.linux.Futex;
 import static io.shmflux.bench.Wire.INT;
 import static io.shmflux.bench.Wire.LONG;
@@ -31,6 +34,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * The receiving process of each benchmark scenario. It sets up, prints {@code ready}, receives until
@@ -46,6 +50,11 @@ import java.util.concurrent.TimeUnit;
  * burst   NAME WARMUP EVENTS REPORT|BACK_PRESSURE [MAX_BATCH]  delivered events/s and missed counts of a
  *                                                  publish burst (through changeBatches with MAX_BATCH)
  * drain   TRANSPORT WHERE WARMUP EVENTS            the same through a polled transport
+ * replica NAME DATA CONTROL STREAM WARMUP SAMPLES   a MappingReplica over Aeron UDP into mapping NAME (an
+ *                                                  embedded driver of its own); latency of a changes() onNext
+ *                                                  of NAME: nanoTime - the source's stamp in the change's bytes
+ * replicaburst NAME DATA CONTROL STREAM WARMUP EVENTS  the same replica; a burst's delivered events/s and
+ *                                                  missed counts at a BACK_PRESSURE subscriber of NAME
  * ping|pong TRANSPORT WHERE WARMUP ROUND_TRIPS      busy-polling ping-pong (ping reports the mean half round-trip)
  * </pre>
  */
@@ -77,6 +86,10 @@ public final class BenchChild {
                     drain(receiver, Long.parseLong(args[3]), Long.parseLong(args[4]));
                 }
             }
+            case "replica" -> replicaLatency(args[1], args[2], args[3], Integer.parseInt(args[4]),
+                    Long.parseLong(args[5]), Long.parseLong(args[6]));
+            case "replicaburst" -> replicaBurst(args[1], args[2], args[3], Integer.parseInt(args[4]),
+                    Long.parseLong(args[5]), Long.parseLong(args[6]));
             case "ping", "pong" -> PingPong.run(args[0].equals("ping"), args[1], args[2], Long.parseLong(args[3]),
                     Long.parseLong(args[4]));
             default -> throw new IllegalArgumentException("unknown role: " + args[0]);
@@ -279,15 +292,23 @@ public final class BenchChild {
                 done.countDown();
             }
         }
+
+        /** Says {@code warm} once the warm-up arrived, then the {@code result} line once the burst did. */
+        void report() throws InterruptedException {
+            if (awaitDone(warm)) {
+                System.out.println("warm");
+                if (awaitDone(done)) {
+                    System.out.println("result delivered=" + counts[0] + " missed=" + counts[1] + " torn=" + counts[2]
+                            + " nanos=" + (counts[4] - counts[3]) + " orderErrors=" + counts[5]);
+                }
+            }
+        }
     }
 
     /** A burst through {@code changes()}, or through {@code changeBatches(options, maxBatch)} when {@code maxBatch > 0}. */
     private static void burst(String name, long warmup, long events, ChangeOptions.Overflow overflow, int maxBatch)
             throws InterruptedException {
         BurstCount count = new BurstCount(warmup, events);
-        CountDownLatch warm = count.warm;
-        CountDownLatch done = count.done;
-        long[] counts = count.counts;
         try (FileMapping mapping = SharedMemory.open(name, Access.READ_WRITE)) {
             ChangeOptions options = ChangeOptions.DEFAULT.withOverflow(overflow);
             Disposable subscription = maxBatch > 0
@@ -299,16 +320,117 @@ public final class BenchChild {
                     : mapping.changes(options).subscribe(
                             event -> count.accept(event.sequence(), event.missed(), event.torn(), event.timestamp()));
             System.out.println("ready");
-            if (awaitDone(warm)) {
-                System.out.println("warm");
-                if (awaitDone(done)) {
-                    System.out.println("result delivered=" + counts[0] + " missed=" + counts[1] + " torn=" + counts[2]
-                            + " nanos=" + (counts[4] - counts[3]) + " orderErrors=" + counts[5]);
-                }
-            }
+            count.report();
             awaitExit();
             subscription.dispose();
         }
+    }
+
+    /**
+     * Runs a replica of the source on {@code data} (snapshot requests on {@code control}) into the
+     * mapping {@code name}, with an embedded media driver of this process's own: {@code subscribe}
+     * subscribes to the target first (so its subscriber sees every change the replica applies, the
+     * snapshot first), then the replica starts; once it is {@code LIVE} this prints {@code ready} and
+     * runs {@code body}. A replica state other than the usual way to LIVE is printed as a
+     * {@code status} line (a gap would show up in the log as well as in the counts).
+     */
+    private static void replica(String name, String data, String control, int stream,
+                                Function<FileMapping, Disposable> subscribe, Body body) throws InterruptedException {
+        try (FileMapping target = SharedMemory.open(name, Access.READ_WRITE)) {
+            Disposable subscription = subscribe.apply(target);
+            CountDownLatch live = new CountDownLatch(1);
+            try (EmbeddedDriver driver = EmbeddedDriver.launch();
+                 MappingReplica replica = MappingReplica.start(target, driver.aeron(), data, stream, control)) {
+                replica.status().subscribe(status -> {
+                    if (status.state() == ReplicaStatus.State.LIVE) {
+                        live.countDown();
+                    } else if (status.state() != ReplicaStatus.State.CONNECTING
+                            && status.state() != ReplicaStatus.State.CATCHING_UP) {
+                        System.out.println("status " + status);
+                    }
+                }, error -> System.out.println("status-error " + error));
+                if (awaitDone(live)) {
+                    System.out.println("ready");
+                    body.run();
+                }
+            } finally {
+                subscription.dispose();
+            }
+        }
+    }
+
+    /** What a replica scenario does once its replica is live. */
+    private interface Body {
+        void run() throws InterruptedException;
+    }
+
+    /** {@return the sequence and the stamp the source wrote into the first 16 bytes of the change at {@code offset}} */
+    private static long[] stamp(FileMapping target, long offset, long[] into) {
+        return target.read(offset, 16, range -> {
+            into[0] = range.get(ValueLayout.JAVA_LONG, 0);
+            into[1] = range.get(ValueLayout.JAVA_LONG, 8);
+            return into;
+        });
+    }
+
+    /**
+     * Latency through a replica: the default feed of the target ({@code BLOCKING}, {@code REPORT}); the
+     * stamp is the source's, read back from the change's bytes in {@code onNext} (the target's own event
+     * timestamp is the replica's publish, not the source's). The snapshot (an event of the whole
+     * mapping) is not a sample.
+     */
+    private static void replicaLatency(String name, String data, String control, int stream, long warmup,
+                                       long samples) throws InterruptedException {
+        Histogram histogram = Latencies.histogram();
+        CountDownLatch done = new CountDownLatch(1);
+        long[] counts = new long[3]; // received, missed, torn
+        long[] fields = new long[2];
+        long[] seen = new long[1];
+        replica(name, data, control, stream, target -> target.changes().subscribe(event -> {
+            long now = System.nanoTime();
+            if (done.getCount() == 0 || event.length() != Wire.CHANGE_LENGTH) {
+                return; // after the result (the histogram is being sent), or the snapshot
+            }
+            long sequence = stamp(target, event.offset(), fields)[0];
+            if (sequence > warmup) {
+                Latencies.record(histogram, now - fields[1]);
+            }
+            counts[0]++;
+            // lost locally (the target's ring lapped this subscriber) or on the way (a jump in the source's sequence)
+            counts[1] += Math.max(event.missed(), sequence - seen[0] - 1);
+            counts[2] += event.torn() ? 1 : 0;
+            seen[0] = sequence;
+            if (histogram.getTotalCount() >= samples) {
+                done.countDown();
+            }
+        }), () -> {
+            if (awaitDone(done)) {
+                System.out.println("result received=" + counts[0] + " missed=" + counts[1] + " torn=" + counts[2]
+                        + " hist=" + Latencies.encode(histogram));
+            }
+            awaitExit(); // idle, still replicating and subscribed: the benchmark measures this process's CPU now
+        });
+    }
+
+    /**
+     * A burst through a replica, at a {@code BACK_PRESSURE} subscriber of the target: nothing may be
+     * lost anywhere between the source's {@code publish} and this {@code onNext}, so {@code missed}
+     * (a jump in the source's sequence) must be 0.
+     */
+    private static void replicaBurst(String name, String data, String control, int stream, long warmup, long events)
+            throws InterruptedException {
+        BurstCount count = new BurstCount(warmup, events);
+        long[] fields = new long[2];
+        replica(name, data, control, stream, target -> target.changes(
+                ChangeOptions.DEFAULT.withOverflow(ChangeOptions.Overflow.BACK_PRESSURE)).subscribe(event -> {
+                    if (event.length() == Wire.CHANGE_LENGTH) { // not the snapshot
+                        long sequence = stamp(target, event.offset(), fields)[0];
+                        count.accept(sequence, Math.max(0, sequence - count.expected), event.torn(), fields[1]);
+                    }
+                }), () -> {
+                    count.report();
+                    awaitExit();
+                });
     }
 
     /** Polls, idling the receiver's way, until a message arrives: false when told to exit or past the deadline. */

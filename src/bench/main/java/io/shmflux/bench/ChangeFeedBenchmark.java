@@ -6,6 +6,8 @@ import io.shmflux.ChangeOptions;
 import io.shmflux.FileMapping;
 import io.shmflux.MappingOptions;
 import io.shmflux.SharedMemory;
+import io.shmflux.aeron.EmbeddedDriver;
+import io.shmflux.aeron.MappingReplicator;
 import io.shmflux.internal.linux.Futex;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
@@ -16,6 +18,8 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -46,7 +50,8 @@ import static io.shmflux.bench.Wire.WORD_OFFSET;
  * The benchmark: one run, one machine, every scenario in every round, medians over rounds, ratios to
  * each scenario's baseline within the run. This process is the sender (publisher, futex writer, socket
  * client, Agrona transmitter, Aeron publisher with the embedded media driver, Chronicle appender); each
- * scenario's receivers are fresh child JVMs ({@link BenchChild}). Results go to
+ * scenario's receivers are fresh child JVMs ({@link BenchChild}); in the replication scenarios this
+ * process is the source, replicating through an embedded media driver of its own. Results go to
  * {@code target/benchmarks/results.json}, {@code results.md} and the charts. See
  * {@code src/site/markdown/benchmarks.md}.
  */
@@ -58,6 +63,10 @@ public final class ChangeFeedBenchmark {
     private static final Set<Child> CHILDREN = ConcurrentHashMap.newKeySet();
     private static final Set<Path> TEMP_FILES = ConcurrentHashMap.newKeySet();
     private static final Set<FileMapping> MAPPINGS = ConcurrentHashMap.newKeySet();
+    /** Every child started: shmflux-aeron's embedded drivers name their directories by pid. */
+    private static final Set<Long> CHILD_PIDS = ConcurrentHashMap.newKeySet();
+    /** UDP ports handed out in this run: each scenario's channels get ports of their own. */
+    private static final Set<Integer> PORTS = ConcurrentHashMap.newKeySet();
     private static final Duration START_WAIT = Duration.ofSeconds(60);
     private static final Duration RESULT_WAIT = Duration.ofSeconds(120);
     /** The batch scenario's {@code maxBatch}: large enough that a batch is a page of the ring, not a change. */
@@ -74,7 +83,7 @@ public final class ChangeFeedBenchmark {
      */
     record Config(boolean longRun, long samples, long warmup, long paceNanos, long fastPaceNanos, long burstEvents,
                   long burstWarmup, long idleNanos, int rounds, long roundTrips, long roundTripWarmup, boolean jmh,
-                  Path out) {
+                  Path out, long udpWarmupNanos) {
 
         static Config fromProperties() {
             boolean longRun = Boolean.getBoolean("bench.long");
@@ -90,7 +99,20 @@ public final class ChangeFeedBenchmark {
                     Long.getLong("bench.roundTrips", longRun ? 1_000_000 : 150_000),
                     Long.getLong("bench.roundTripWarmup", longRun ? 100_000 : 20_000),
                     !Boolean.getBoolean("bench.jmh.skip"),
-                    Path.of(System.getProperty("bench.out", "target/benchmarks")));
+                    Path.of(System.getProperty("bench.out", "target/benchmarks")),
+                    TimeUnit.MILLISECONDS.toNanos(Long.getLong("bench.udpWarmupMillis", 2_000)));
+        }
+
+        /**
+         * {@return this configuration for the Aeron UDP latency scenarios at {@code pace}} Their warm-up
+         * is at least {@code udpWarmupNanos} of paced messages: two media drivers (sender and receiver
+         * JVM) run interpreted at first and queue messages for the first second or so (2,000 messages
+         * at 100 µs measured a p50 of 0.8-2.4 ms against 75 µs after 15,000).
+         */
+        Config forUdp(long pace) {
+            long udpWarmup = Math.max(warmup, udpWarmupNanos / pace);
+            return new Config(longRun, samples, udpWarmup, paceNanos, fastPaceNanos, burstEvents, burstWarmup, idleNanos,
+                    rounds, roundTrips, roundTripWarmup, jmh, out, udpWarmupNanos);
         }
 
         /** {@return the samples of one round, and likewise round-trips} */
@@ -116,6 +138,7 @@ public final class ChangeFeedBenchmark {
 
     static void track(Child child) {
         CHILDREN.add(child);
+        CHILD_PIDS.add(child.pid());
     }
 
     static void untrack(Child child) {
@@ -190,6 +213,12 @@ public final class ChangeFeedBenchmark {
                     "Aeron IPC, BackoffIdleStrategy subscriber" + titleSuffix, "futex" + suffix);
             run(results, "chronicle" + suffix, () -> polled(config, Transport.CHRONICLE, pace, idle),
                     "Chronicle Queue, spinning tailer" + titleSuffix, "raw_spin" + suffix);
+            Config udp = config.forUdp(pace);
+            run(results, "aeron_raw_udp" + suffix, () -> polled(udp, Transport.AERON_UDP, pace, idle),
+                    "raw Aeron UDP 127.0.0.1, 64 B, backoff poll" + titleSuffix, null);
+            run(results, "aeron_replica_udp" + suffix, () -> replica(udp, pace, idle),
+                    "shmflux replica over Aeron UDP 127.0.0.1, 64 B, BLOCKING subscriber" + titleSuffix,
+                    "aeron_raw_udp" + suffix);
         }
         MappingOptions wide = MappingOptions.DEFAULT.withChangeRingCapacity(1 << 20);
         double publishOnly = publishOnly(config, wide);
@@ -216,6 +245,10 @@ public final class ChangeFeedBenchmark {
                 "burst_raw_ring");
         run(results, "burst_chronicle", () -> burst(config, Transport.CHRONICLE, 1), "Chronicle Queue",
                 "burst_raw_ring");
+        run(results, "burst_aeron_raw_udp", () -> burst(config, Transport.AERON_UDP, 1),
+                "raw Aeron UDP 127.0.0.1, 64 B (back-pressured)", null);
+        run(results, "burst_aeron_replica_udp", () -> replicaBurst(config),
+                "shmflux replica over Aeron UDP 127.0.0.1, 64 B changes, BACK_PRESSURE subscriber", "burst_aeron_raw_udp");
         run(results, "rtt_raw_spin", () -> pingPong(config, "RAW_SPIN"), "raw busy-spin", null);
         run(results, "rtt_shmflux_low_latency", () -> pingPong(config, "SHMFLUX"), "shmflux LOW_LATENCY", "rtt_raw_spin");
         run(results, "rtt_agrona", () -> pingPong(config, "AGRONA"), "Agrona broadcast buffer", "rtt_raw_spin");
@@ -272,6 +305,26 @@ public final class ChangeFeedBenchmark {
             deleteTree(file);
             TEMP_FILES.remove(file);
         }
+        deleteEmbeddedDrivers(ProcessHandle.current().pid());
+        CHILD_PIDS.forEach(ChangeFeedBenchmark::deleteEmbeddedDrivers);
+    }
+
+    /** {@return the prefix of the directories of the embedded drivers of process {@code pid}} (see {@code EmbeddedDriver}) */
+    static String embeddedDriverPrefix(long pid) {
+        return "shmflux-aeron-" + pid + "-";
+    }
+
+    /**
+     * Deletes what embedded media drivers of process {@code pid} left in /dev/shm: a driver deletes its
+     * directory when closed, a killed child's stays (it is named by the child's pid, not by the run).
+     */
+    static void deleteEmbeddedDrivers(long pid) {
+        try (Stream<Path> files = Files.list(Path.of("/dev/shm"))) {
+            files.filter(p -> p.getFileName().toString().startsWith(embeddedDriverPrefix(pid)))
+                    .forEach(ChangeFeedBenchmark::deleteTree);
+        } catch (IOException e) {
+            System.err.println("cannot list /dev/shm: " + e);
+        }
     }
 
     private static void deleteTree(Path path) {
@@ -287,9 +340,14 @@ public final class ChangeFeedBenchmark {
         }
     }
 
+    /** {@return what this run left in /dev/shm: names with its tag, embedded drivers' directories of its processes} */
     static List<String> leftovers() throws IOException {
+        List<String> prefixes = new ArrayList<>();
+        prefixes.add(embeddedDriverPrefix(ProcessHandle.current().pid()));
+        CHILD_PIDS.forEach(pid -> prefixes.add(embeddedDriverPrefix(pid)));
         try (var files = Files.list(Path.of("/dev/shm"))) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> n.contains(RUN)).toList();
+            return files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.contains(RUN) || prefixes.stream().anyMatch(n::startsWith)).toList();
         }
     }
 
@@ -478,6 +536,89 @@ public final class ChangeFeedBenchmark {
         }
     }
 
+    /**
+     * shmflux replicated over Aeron UDP on 127.0.0.1, paced: this process publishes 64-byte changes
+     * into the source (the sequence and {@code nanoTime} in the first 16 bytes, as the raw Aeron UDP
+     * baseline sends them), the receiver JVM's replica applies them to its target and a default
+     * ({@code BLOCKING}) subscriber of the target measures.
+     */
+    static Results.Round replica(Config config, long pace, boolean idle) throws Exception {
+        return replicated("lat", (source, replicaArgs) -> latency(config, pace, idle,
+                List.<String[]>of(replicaArgs("replica", replicaArgs, config.warmup(), config.roundSamples())),
+                () -> changeSender(source)));
+    }
+
+    /** An unpaced burst of 64-byte changes through a replica to a {@code BACK_PRESSURE} subscriber of its target. */
+    static Results.Round replicaBurst(Config config) throws Exception {
+        return replicated("burst", (source, replicaArgs) -> burst(config,
+                List.<String[]>of(replicaArgs("replicaburst", replicaArgs, config.burstWarmup(), config.burstEvents())),
+                () -> changeSender(source)));
+    }
+
+    /** A replication scenario, given the source and the replica's arguments (target, data, control, stream). */
+    interface Replicated {
+        Results.Round run(FileMapping source, List<String> replicaArgs) throws Exception;
+    }
+
+    /**
+     * Creates the source and the target mapping, starts this process's embedded driver and a
+     * {@code MappingReplicator} of the source on a UDP channel of fresh ports (data to the replica,
+     * control to this process), and runs {@code scenario}, whose receiver JVM runs the replica.
+     */
+    private static Results.Round replicated(String what, Replicated scenario) throws Exception {
+        String name = RUN + "-replica-" + what + "-" + STREAMS.incrementAndGet();
+        String data = Wire.udpChannel(Wire.LOOPBACK + ":" + freePort());
+        String control = Wire.udpChannel(Wire.LOOPBACK + ":" + freePort());
+        int stream = STREAMS.incrementAndGet();
+        try (FileMapping source = tracked(SharedMemory.create(name + "-source", Wire.REPLICA_MAPPING_SIZE));
+             FileMapping target = tracked(SharedMemory.create(name + "-target", Wire.REPLICA_MAPPING_SIZE));
+             EmbeddedDriver driver = EmbeddedDriver.launch();
+             MappingReplicator replicator = MappingReplicator.start(source, driver.aeron(), data, stream, control)) {
+            Results.Round round = scenario.run(source, List.of(name + "-target", data, control, Integer.toString(stream)));
+            Throwable failure = replicator.failure();
+            if (failure != null) {
+                throw new IllegalStateException("replicator failed: " + failure, failure);
+            }
+            return round;
+        }
+    }
+
+    private static String[] replicaArgs(String role, List<String> replicaArgs, long warmup, long count) {
+        List<String> args = new ArrayList<>(List.of(role));
+        args.addAll(replicaArgs);
+        args.add(Long.toString(warmup));
+        args.add(Long.toString(count));
+        return args.toArray(String[]::new);
+    }
+
+    /** {@return a sender that publishes change {@code i} into slot {@code i}: its sequence and stamp, 64 bytes in all} */
+    private static Transport.Sender changeSender(FileMapping source) {
+        long[] stamp = new long[2];
+        Consumer<MemorySegment> writer = range -> {
+            range.set(ValueLayout.JAVA_LONG, 0, stamp[0]);
+            range.set(ValueLayout.JAVA_LONG, 8, stamp[1]);
+        };
+        return (i, now) -> {
+            stamp[0] = i;
+            stamp[1] = now;
+            source.publish(Wire.replicaSlot(i), Wire.CHANGE_LENGTH, writer);
+        };
+    }
+
+    /** {@return a UDP port free on 127.0.0.1 now and not handed out before in this run} */
+    static int freePort() {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(Wire.LOOPBACK, 0))) {
+                if (PORTS.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot bind a UDP socket: address=" + Wire.LOOPBACK, e);
+            }
+        }
+        throw new IllegalStateException("no fresh UDP port: address=" + Wire.LOOPBACK + ", tries=100");
+    }
+
     /** What a transport's two sides share: {@code where} for {@link Transport}, {@code path} to delete after. */
     record Where(String where, Path path) {
     }
@@ -494,6 +635,8 @@ public final class ChangeFeedBenchmark {
                 yield new Where(path.toString(), path);
             }
             case AERON_SPIN, AERON_BACKOFF -> new Where(aeronDir() + ":" + STREAMS.incrementAndGet(),
+                    Path.of("/dev/shm", "shmflux-" + RUN + "-none"));
+            case AERON_UDP -> new Where(Wire.LOOPBACK + ":" + freePort() + ":" + STREAMS.incrementAndGet(),
                     Path.of("/dev/shm", "shmflux-" + RUN + "-none"));
             case CHRONICLE -> {
                 Path path = Path.of("/dev/shm", "shmflux-" + RUN + "-" + tag);

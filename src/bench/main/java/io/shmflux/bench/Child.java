@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A benchmark child JVM: the JDK that runs this one (so JDK 25 under the Maven toolchain), the same
  * class path, native access enabled, full JIT (unlike the tests' children, which stop at C1 to start
- * fast). Stdout is read line by line with bounded waits; {@link #close()} always kills it.
+ * fast). Stdout is read line by line with bounded waits; {@link #close()} always kills it and deletes
+ * what its embedded Aeron drivers left.
  */
 final class Child implements AutoCloseable {
 
@@ -188,6 +189,9 @@ final class Child implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (!process.isAlive()) {
+            ChangeFeedBenchmark.deleteEmbeddedDrivers(process.pid()); // a killed replica's or raw UDP receiver's
         }
         ChangeFeedBenchmark.untrack(this);
     }

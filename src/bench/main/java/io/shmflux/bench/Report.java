@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** Turns the results into {@code results.json} and {@code results.md}, with a verdict for each target of issue 11. */
+/**
+ * Turns the results into {@code results.json} and {@code results.md}, with a verdict for each target of
+ * issue 11 and of issue 14 (replication over Aeron).
+ */
 final class Report {
 
     /** A target and this run's value; NaN when the scenarios it needs were not measured. */
@@ -59,6 +62,10 @@ final class Report {
         target("back_pressure_vs_report", "burst: BACK_PRESSURE / REPORT",
                 results.value("burst_shmflux_back_pressure", "events_per_second")
                         / results.value("burst_shmflux_report", "events_per_second"), ">=", 0.5);
+        target("replica_vs_raw_udp", "replica over Aeron UDP: p50 / raw Aeron UDP p50",
+                results.value("aeron_replica_udp", "p50") / results.value("aeron_raw_udp", "p50"), "<=", 1.5);
+        target("replica_burst", "replica over Aeron UDP: 64-byte changes/s delivered to the replica's subscriber",
+                results.value("burst_aeron_replica_udp", "events_per_second"), ">=", 1_000_000);
         target("jmh_publish8", "JMH: publish 8 B, nobody waiting (ns)", results.value("jmh_publish8", "ns_per_op"), "<=", 50);
         target("jmh_read64", "JMH: consistent read of 64 B (ns)", results.value("jmh_read64", "ns_per_op"), "<=", 100);
         target("jmh_bulk_copy", "JMH: bulk copy into a view, speed / native-to-native",
@@ -163,8 +170,9 @@ final class Report {
                 config.longRun() ? "Long" : "Short", machine.get("date"), machine.get("nproc"), machine.get("cpu"),
                 machine.get("kernel"), machine.get("jdk"), machine.get("loadavg"), config.rounds()));
         b.append(String.format(Locale.ROOT, "## One-way latency (µs), sender JVM → receiver JVM%n%n%,d samples per "
-                + "scenario and pace (%,d warm-up messages per round first). Idle CPU: %% of one core over %.0f s, "
-                + "the receiver subscribed and nothing sent (last round).%n%n", config.samples(), config.warmup(),
+                + "scenario and pace (%,d warm-up messages per round first; the Aeron UDP scenarios at least %,d ms "
+                + "of them at their pace). Idle CPU: %% of one core over %.0f s, the receiver subscribed and nothing "
+                + "sent (last round).%n%n", config.samples(), config.warmup(), config.udpWarmupNanos() / 1_000_000,
                 config.idleNanos() / 1e9));
         b.append("| scenario | p50 | p90 | p99 | p99.9 | max | missed | idle CPU % | p50 ratio |\n");
         b.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");

@@ -3,12 +3,15 @@ package io.shmflux.bench;
 import io.aeron.Aeron;
 import io.aeron.Publication;
 import io.aeron.Subscription;
+import io.shmflux.aeron.EmbeddedDriver;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ChronicleQueue;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.wire.DocumentContext;
+import org.agrona.CloseHelper;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.broadcast.BroadcastReceiver;
@@ -27,7 +30,7 @@ import static io.shmflux.bench.Wire.LONG;
 /**
  * The polled transports of the baseline and peer scenarios, sender and receiver side by side. Each
  * message is (sequence, sender's nanoTime). {@code where} names the shared thing: a file, a queue
- * directory, or {@code AERON_DIR:STREAM}.
+ * directory, {@code AERON_DIR:STREAM}, or {@code HOST:PORT:STREAM} for UDP.
  */
 enum Transport {
     /** The physical floor: the sender stores the sequence word, the receiver spins on it. */
@@ -43,7 +46,13 @@ enum Transport {
     /** The same with {@link BackoffIdleStrategy}: what Aeron users run when they cannot burn a core. */
     AERON_BACKOFF,
     /** Chronicle Queue: an appender and a spinning tailer on one queue directory in /dev/shm. */
-    CHRONICLE;
+    CHRONICLE,
+    /**
+     * Aeron UDP unicast, 64-byte messages, each side with an {@code EmbeddedDriver} of its own (as the
+     * replication scenarios run), both the receiver's poll and the sender's back-pressure retries idling
+     * as shmflux-aeron's threads do ({@link Wire#replicaIdle()}): the replication scenarios' baseline.
+     */
+    AERON_UDP;
 
     private static final long CONNECT_NANOS = TimeUnit.SECONDS.toNanos(20);
 
@@ -122,23 +131,24 @@ enum Transport {
                     }
                 };
             }
-            case AERON_SPIN, AERON_BACKOFF -> {
-                String[] parts = where.split(":");
-                Aeron aeron = Wire.aeron(parts[0]);
-                Publication publication = aeron.addPublication(Wire.AERON_CHANNEL, Integer.parseInt(parts[1]));
-                UnsafeBuffer message = new UnsafeBuffer(ByteBuffer.allocateDirect(Wire.MESSAGE_LENGTH));
-                awaitConnected(publication, aeron);
+            case AERON_SPIN, AERON_BACKOFF, AERON_UDP -> {
+                AeronEnd end = aeronEnd(where);
+                Publication publication = end.aeron().addPublication(end.channel(), end.streamId());
+                int length = this == AERON_UDP ? Wire.CHANGE_LENGTH : Wire.MESSAGE_LENGTH;
+                UnsafeBuffer message = new UnsafeBuffer(ByteBuffer.allocateDirect(length));
+                IdleStrategy backPressure = this == AERON_UDP ? Wire.replicaIdle() : BusySpinIdleStrategy.INSTANCE;
+                awaitConnected(publication, end.owner());
                 yield new Sender() {
                     @Override
                     public void send(long sequence, long timestamp) {
                         message.putLong(0, sequence);
                         message.putLong(8, timestamp);
-                        offer(publication, message);
+                        offer(publication, message, length, backPressure);
                     }
 
                     @Override
                     public void close() {
-                        aeron.close();
+                        CloseHelper.quietClose(end.owner());
                     }
                 };
             }
@@ -268,11 +278,11 @@ enum Transport {
                     }
                 };
             }
-            case AERON_SPIN, AERON_BACKOFF -> {
-                String[] parts = where.split(":");
-                Aeron aeron = Wire.aeron(parts[0]);
-                Subscription subscription = aeron.addSubscription(Wire.AERON_CHANNEL, Integer.parseInt(parts[1]));
-                IdleStrategy backoff = this == AERON_BACKOFF ? new BackoffIdleStrategy() : null;
+            case AERON_SPIN, AERON_BACKOFF, AERON_UDP -> {
+                AeronEnd end = aeronEnd(where);
+                Subscription subscription = end.aeron().addSubscription(end.channel(), end.streamId());
+                IdleStrategy backoff = this == AERON_BACKOFF ? new BackoffIdleStrategy()
+                        : this == AERON_UDP ? Wire.replicaIdle() : null;
                 long[][] target = new long[1][];
                 yield new Receiver() {
                     @Override
@@ -299,7 +309,7 @@ enum Transport {
 
                     @Override
                     public void close() {
-                        aeron.close();
+                        CloseHelper.quietClose(end.owner());
                     }
                 };
             }
@@ -330,11 +340,29 @@ enum Transport {
         };
     }
 
-    private static void awaitConnected(Publication publication, Aeron aeron) {
+    /**
+     * One side's Aeron client, channel and stream; {@code owner} is what closing that side closes: the
+     * client of the benchmark's IPC driver, or (UDP) an embedded driver of this process's own.
+     */
+    private record AeronEnd(Aeron aeron, String channel, int streamId, AutoCloseable owner) {
+    }
+
+    private AeronEnd aeronEnd(String where) {
+        String[] parts = where.split(":");
+        if (this == AERON_UDP) {
+            EmbeddedDriver driver = EmbeddedDriver.launch();
+            return new AeronEnd(driver.aeron(), Wire.udpChannel(parts[0] + ":" + parts[1]), Integer.parseInt(parts[2]),
+                    driver);
+        }
+        Aeron aeron = Wire.aeron(parts[0]);
+        return new AeronEnd(aeron, Wire.AERON_CHANNEL, Integer.parseInt(parts[1]), aeron);
+    }
+
+    private static void awaitConnected(Publication publication, AutoCloseable owner) {
         long deadline = System.nanoTime() + CONNECT_NANOS;
         while (!publication.isConnected()) {
             if (System.nanoTime() > deadline) {
-                aeron.close();
+                CloseHelper.quietClose(owner);
                 throw new IllegalStateException("Aeron publication not connected: channel=" + publication.channel()
                         + ", stream=" + publication.streamId());
             }
@@ -342,11 +370,15 @@ enum Transport {
         }
     }
 
-    /** Offers until the publication takes the message: Aeron IPC back-pressures rather than drops. */
-    static void offer(Publication publication, UnsafeBuffer message) {
+    /**
+     * Offers until the publication takes the message, idling by {@code backPressure} between tries:
+     * Aeron back-pressures rather than drops.
+     */
+    static void offer(Publication publication, UnsafeBuffer message, int length, IdleStrategy backPressure) {
         long deadline = 0;
         long result;
-        while ((result = publication.offer(message, 0, Wire.MESSAGE_LENGTH)) < 0) {
+        backPressure.reset();
+        while ((result = publication.offer(message, 0, length)) < 0) {
             if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED) {
                 throw new IllegalStateException("Aeron offer failed: result=" + result);
             }
@@ -355,7 +387,7 @@ enum Transport {
             } else if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("Aeron offer back-pressured for 20 s: result=" + result);
             }
-            Thread.onSpinWait();
+            backPressure.idle();
         }
     }
 }

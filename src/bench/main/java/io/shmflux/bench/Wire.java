@@ -1,8 +1,11 @@
 package io.shmflux.bench;
 
 import io.aeron.Aeron;
+import io.shmflux.MappingOptions;
 import net.openhft.chronicle.queue.ChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.broadcast.BroadcastBufferDescriptor;
 
@@ -15,6 +18,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What the sender and the receiver processes of the baseline and peer scenarios share: file layouts,
@@ -46,6 +50,20 @@ final class Wire {
 
     static final String AERON_CHANNEL = "aeron:ipc";
 
+    /**
+     * The replication scenarios and their raw Aeron UDP baseline: every change, and every raw message,
+     * is 64 bytes, the sequence and the sender's {@code nanoTime} in its first 16.
+     */
+    static final int CHANGE_LENGTH = 64;
+    /**
+     * The replicated mappings hold twice the default ring's count of 64-byte slots, change {@code i}
+     * in slot {@code i % REPLICA_SLOTS}: a feed (the replicator's, the replica subscriber's) at most a
+     * ring behind reads the bytes of the change it was told about, not a later one's.
+     */
+    static final int REPLICA_SLOTS = 2 * MappingOptions.DEFAULT_CHANGE_RING_CAPACITY;
+    static final long REPLICA_MAPPING_SIZE = (long) REPLICA_SLOTS * CHANGE_LENGTH;
+    static final String LOOPBACK = "127.0.0.1";
+
     private Wire() {
     }
 
@@ -55,6 +73,24 @@ final class Wire {
 
     static long ringOffset(long sequence) {
         return RING_OFFSET + (sequence & (RING_SLOTS - 1)) * 16;
+    }
+
+    static long replicaSlot(long sequence) {
+        return (sequence % REPLICA_SLOTS) * CHANGE_LENGTH;
+    }
+
+    /** {@return the UDP unicast channel to {@code endpoint} ({@code host:port})} */
+    static String udpChannel(String endpoint) {
+        return "aeron:udp?endpoint=" + endpoint;
+    }
+
+    /**
+     * {@return the idle strategy of shmflux-aeron's threads and of its {@code EmbeddedDriver}: 10
+     * spins, 20 yields, then parks from 1 µs doubling up to 1 ms} The raw Aeron UDP baseline idles
+     * the same way, so that its ratio compares like with like.
+     */
+    static IdleStrategy replicaIdle() {
+        return new BackoffIdleStrategy(10, 20, 1_000, TimeUnit.MILLISECONDS.toNanos(1));
     }
 
     /** {@return {@code size} bytes of {@code file} mapped shared, read-write, for the arena's life} */
