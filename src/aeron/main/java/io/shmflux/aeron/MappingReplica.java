@@ -15,6 +15,8 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Queue;
@@ -22,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * Applies a {@link MappingReplicator}'s changes to a target mapping through
@@ -36,9 +39,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       {@link ReplicaStatus.State#LIVE} as of the snapshot's sequence {@code s}.</li>
  *   <li>Changes up to {@code s} are skipped (the snapshot holds them); change {@code s + 1}, then each
  *       next one, is published to the target.</li>
- *   <li>A change whose sequence is not the next one, or that the source flagged torn, is a
- *       {@link ReplicaStatus.State#GAP}: the replica resyncs from a new snapshot, never diverging
- *       silently.</li>
+ *   <li>A change whose sequence is not the next one is a {@link ReplicaStatus.State#GAP}: the replica
+ *       resyncs from a new snapshot, never diverging silently.</li>
+ *   <li>A change that the source flagged torn (its writer failed or died in it, or its range overlaps
+ *       one such change) is published to the target flagged torn, over the same range: the target's
+ *       subscribers see it torn and the target's readers see the range torn, as the source's do.</li>
  *   <li>When the source closes (its end message flagged {@link MessageDescriptor#CLOSED}: at once) or
  *       its image goes away (Aeron's image liveness timeout: a source killed), the replica reports
  *       {@link ReplicaStatus.State#SOURCE_LOST} and keeps the target as it is, consistent as of the last
@@ -250,27 +255,56 @@ public final class MappingReplica implements AutoCloseable {
             gap(sequence - applied - 1);
             return;
         }
-        if ((flags & MessageDescriptor.TORN) != 0) {
-            gap(0);
-            return;
-        }
+        boolean torn = (flags & MessageDescriptor.TORN) != 0;
         long rangeOffset = MessageDescriptor.rangeOffset(buffer, offset);
         int pieceLength = length - MessageDescriptor.HEADER_LENGTH;
         int payloadAt = offset + MessageDescriptor.HEADER_LENGTH;
         if ((flags & (MessageDescriptor.FIRST | MessageDescriptor.LAST))
                 == (MessageDescriptor.FIRST | MessageDescriptor.LAST)) {
             // the usual case, one message: copied from Aeron's buffer straight into the target
-            target.publish(rangeOffset, pieceLength, range -> buffer.getBytes(payloadAt, range.asByteBuffer(),
-                    pieceLength));
+            publish(rangeOffset, pieceLength, range -> buffer.getBytes(payloadAt, range.asByteBuffer(), pieceLength),
+                    torn);
             applied = sequence;
             return;
         }
         byte[] whole = pieces.add(buffer, offset, length, flags, sequence);
         if (whole != null) {
-            target.publish(rangeOffset, whole);
+            publish(rangeOffset, whole.length,
+                    range -> MemorySegment.copy(whole, 0, range, ValueLayout.JAVA_BYTE, 0, whole.length), torn);
             applied = sequence;
         } else if (pieces.broken()) {
             gap(0);
+        }
+    }
+
+    /**
+     * Publishes a change of the source to the target; one the source flagged torn is published torn
+     * too (its writer copies the bytes, then fails, which is how a change is published flagged torn),
+     * so the target's feed flags it and the target's readers see the range torn, as the source's do,
+     * until a whole change rewrites it there too.
+     */
+    private void publish(long rangeOffset, long rangeLength, Consumer<MemorySegment> copy, boolean torn) {
+        if (!torn) {
+            target.publish(rangeOffset, rangeLength, copy);
+            return;
+        }
+        try {
+            target.publish(rangeOffset, rangeLength, range -> {
+                copy.accept(range);
+                throw SourceTorn.INSTANCE;
+            });
+        } catch (SourceTorn expected) {
+            // published, flagged torn
+        }
+    }
+
+    /** What a torn change's writer throws on the target: the source had the range half written. */
+    private static final class SourceTorn extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final SourceTorn INSTANCE = new SourceTorn();
+
+        private SourceTorn() {
+            super("the source flagged the range torn", null, false, false);
         }
     }
 

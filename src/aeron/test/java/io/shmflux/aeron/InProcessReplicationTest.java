@@ -3,10 +3,12 @@ package io.shmflux.aeron;
 import io.shmflux.ChangeEvent;
 import io.shmflux.FileMapping;
 import io.shmflux.SharedMemory;
+import io.shmflux.TornDataException;
 import io.shmflux.testing.NoLeftovers;
 import io.shmflux.testing.TestNames;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import reactor.core.Disposable;
 import reactor.test.StepVerifier;
 
 import io.aeron.Publication;
@@ -22,6 +24,7 @@ import java.util.concurrent.locks.LockSupport;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Source and replica in one process, over one embedded driver's IPC channel. */
@@ -73,7 +76,7 @@ class InProcessReplicationTest {
     }
 
     @Test
-    void aTornChangeAndASequenceDiscontinuityAreGapsThatResyncFromASnapshot() {
+    void aTornChangeReachesTheTargetFlaggedTornAndASequenceDiscontinuityIsAGapThatResyncsFromASnapshot() {
         try (EmbeddedDriver driver = EmbeddedDriver.launch();
              FileMapping source = SharedMemory.create(TestNames.unique("ipc-source"), 4096);
              FileMapping target = SharedMemory.create(TestNames.unique("ipc-target"), 4096);
@@ -81,39 +84,59 @@ class InProcessReplicationTest {
              MappingReplica replica = MappingReplica.start(target, driver.aeron(), "aeron:ipc", 11);
              Publication intruder = driver.aeron().addPublication("aeron:ipc", 11)) {
             UnsafeBuffer message = new UnsafeBuffer(new byte[MessageDescriptor.HEADER_LENGTH]);
-            StepVerifier.create(replica.status())
-                    .thenConsumeWhile(s -> s.state() != ReplicaStatus.State.LIVE)
-                    .expectNext(new ReplicaStatus(ReplicaStatus.State.LIVE, 0, 0))
-                    .then(() -> {
-                        source.publish(0, new byte[] {5});
-                        try {
-                            source.publish(8, 8, range -> {
-                                range.set(ValueLayout.JAVA_BYTE, 0, (byte) 7);
-                                throw new IllegalStateException("a writer that fails half way");
-                            });
-                        } catch (IllegalStateException expected) {
-                            // published, flagged torn
-                        }
-                    })
-                    .expectNext(new ReplicaStatus(ReplicaStatus.State.GAP, 1, 0))
-                    .expectNextMatches(s -> s.state() == ReplicaStatus.State.CATCHING_UP)
-                    .expectNext(new ReplicaStatus(ReplicaStatus.State.LIVE, 2, 0))
-                    .then(() -> {
-                        // change 7 where 3 is next: changes 3 to 6 never arrived
-                        MessageDescriptor.write(message, MessageDescriptor.CHANGE,
-                                MessageDescriptor.FIRST | MessageDescriptor.LAST, 7, 0, 0, 0, 4096);
-                        long deadline = System.nanoTime() + WAIT.toNanos();
-                        while (intruder.offer(message) < 0) { // not connected yet: bounded, 1 ms apart
-                            assertTrue(System.nanoTime() < deadline, "the crafted change was never sent");
-                            LockSupport.parkNanos(1_000_000);
-                        }
-                    })
-                    .expectNext(new ReplicaStatus(ReplicaStatus.State.GAP, 2, 4))
-                    .expectNextMatches(s -> s.state() == ReplicaStatus.State.CATCHING_UP)
-                    .expectNext(new ReplicaStatus(ReplicaStatus.State.LIVE, 2, 0))
-                    .thenCancel()
-                    .verify(WAIT);
-            assertArrayEquals(source.snapshot(0, 4096).data(), target.read(0, 4096));
+            List<ChangeEvent> targetChanges = new CopyOnWriteArrayList<>();
+            Disposable feed = target.changes().subscribe(targetChanges::add);
+            try {
+                StepVerifier.create(replica.status())
+                        .thenConsumeWhile(s -> s.state() != ReplicaStatus.State.LIVE)
+                        .expectNext(new ReplicaStatus(ReplicaStatus.State.LIVE, 0, 0))
+                        .then(() -> {
+                            source.publish(0, new byte[] {5});
+                            try {
+                                source.publish(8, 8, range -> {
+                                    range.set(ValueLayout.JAVA_BYTE, 0, (byte) 7);
+                                    throw new IllegalStateException("a writer that fails half way");
+                                });
+                            } catch (IllegalStateException expected) {
+                                // published, flagged torn
+                            }
+                            // a third change, so that the torn one is known to have been applied
+                            source.publish(100, new byte[] {9});
+                            awaitSequence(replica, 3);
+                            // no gap: applied flagged torn over its own range, as at the source
+                            assertTrue(targetChanges.stream().anyMatch(e -> e.offset() == 8 && e.length() == 8
+                                    && e.torn()), targetChanges::toString);
+                            assertTrue(target.snapshot(8, 8).torn(), "the target's range is torn, as the source's is");
+                            assertThrows(TornDataException.class, () -> target.read(8, 8));
+                            assertFalse(target.snapshot(0, 8).torn(), "and only that range");
+                        })
+                        .then(() -> {
+                            // change 7 where 4 is next: changes 4 to 6 never arrived
+                            MessageDescriptor.write(message, MessageDescriptor.CHANGE,
+                                    MessageDescriptor.FIRST | MessageDescriptor.LAST, 7, 0, 0, 0, 4096);
+                            long deadline = System.nanoTime() + WAIT.toNanos();
+                            while (intruder.offer(message) < 0) { // not connected yet: bounded, 1 ms apart
+                                assertTrue(System.nanoTime() < deadline, "the crafted change was never sent");
+                                LockSupport.parkNanos(1_000_000);
+                            }
+                        })
+                        .expectNext(new ReplicaStatus(ReplicaStatus.State.GAP, 3, 3))
+                        .expectNextMatches(s -> s.state() == ReplicaStatus.State.CATCHING_UP)
+                        .expectNext(new ReplicaStatus(ReplicaStatus.State.LIVE, 3, 0))
+                        .thenCancel()
+                        .verify(WAIT);
+            } finally {
+                feed.dispose();
+            }
+            assertArrayEquals(source.snapshot(0, 4096).data(), target.snapshot(0, 4096).data());
+        }
+    }
+
+    private static void awaitSequence(MappingReplica replica, long sequence) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (replica.sourceSequence() < sequence) {
+            assertTrue(System.nanoTime() < deadline, () -> "the replica did not apply change " + sequence);
+            LockSupport.parkNanos(1_000_000);
         }
     }
 
