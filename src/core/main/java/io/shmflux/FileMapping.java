@@ -313,7 +313,7 @@ public final class FileMapping implements AutoCloseable {
         }
         ChangeLog.Read<byte[]> read = useRange(offset, length, true, COPY,
                 (log, at, range, copy) -> log.read(at, range, copy));
-        return new Snapshot(read.sequence(), read.value(), read.torn());
+        return new Snapshot(read.sequence(), read.value(), read.torn(), (int) read.tornStart(), (int) read.tornLength());
     }
 
     private TornDataException tornException(long offset, long length, long sequence) {

@@ -265,6 +265,34 @@ class ChangeFeedTest {
     }
 
     @Test
+    void aSnapshotSaysWhichPartOfItIsTorn() {
+        try {
+            mapping.publish(8, 8, range -> {
+                range.set(ValueLayout.JAVA_BYTE, 0, (byte) 7);
+                throw new IllegalStateException("a writer that fails half way");
+            });
+        } catch (IllegalStateException expected) {
+            // published, flagged torn
+        }
+        Snapshot whole = mapping.snapshot(0, 4096);
+        assertTrue(whole.torn());
+        assertEquals(8, whole.tornStart());
+        assertEquals(8, whole.tornLength());
+        Snapshot overlapping = mapping.snapshot(12, 100);
+        assertEquals(0, overlapping.tornStart(), "relative to the copy");
+        assertEquals(4, overlapping.tornLength(), "only the part of the copy that is torn");
+        Snapshot clean = mapping.snapshot(0, 8);
+        assertFalse(clean.torn());
+        assertEquals(0, clean.tornLength());
+        InvalidParameterException e = assertThrows(InvalidParameterException.class,
+                () -> new Snapshot(1, new byte[4], true, 2, 3));
+        assertEquals("snapshot torn part out of its data: tornStart=2, tornLength=3, torn=true, length=4",
+                e.getMessage());
+        assertThrows(InvalidParameterException.class, () -> new Snapshot(1, new byte[4], false, 0, 1));
+        assertEquals(new Snapshot(1, new byte[4], true, 0, 4), new Snapshot(1, new byte[4], true));
+    }
+
+    @Test
     void badRangesAndReadOnlyHandlesAreClearErrors() {
         InvalidParameterException e = assertThrows(InvalidParameterException.class,
                 () -> mapping.publish(4090, new byte[10]));

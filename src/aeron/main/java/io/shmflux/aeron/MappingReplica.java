@@ -76,6 +76,10 @@ public final class MappingReplica implements AutoCloseable {
     /** The source sequence the target is as of; touched by the replica thread only (volatile for readers). */
     private volatile long applied;
     private boolean awaitingSnapshot = true;
+    /** The snapshot whose torn part came last ({@link MessageDescriptor#TORN_PART}), -1 if none; the replica thread's. */
+    private long tornPartSequence = -1;
+    private long tornPartOffset;
+    private long tornPartLength;
     private ReplicaStatus.State state = ReplicaStatus.State.CONNECTING;
     private long nextRequestAt;
     private int images;
@@ -234,6 +238,7 @@ public final class MappingReplica implements AutoCloseable {
         switch (type) {
             case MessageDescriptor.CHANGE -> onChange(buffer, offset, length, flags, sequence);
             case MessageDescriptor.SNAPSHOT -> onSnapshot(buffer, offset, length, flags, sequence);
+            case MessageDescriptor.TORN_PART -> onTornPart(buffer, offset, sequence);
             case MessageDescriptor.END -> {
                 if ((flags & MessageDescriptor.CLOSED) != 0) {
                     sourceClosed(sessionId);
@@ -317,12 +322,37 @@ public final class MappingReplica implements AutoCloseable {
             return;
         }
         target.publish(0, whole);
+        if ((flags & MessageDescriptor.TORN) != 0) {
+            // the part the source has torn, flagged torn at the target too; all of it if the part is unknown
+            boolean known = tornPartSequence == sequence;
+            long from = known ? tornPartOffset : 0;
+            int tornLength = known ? Math.toIntExact(tornPartLength) : whole.length;
+            publish(from, tornLength, range -> MemorySegment.copy(whole, (int) from, range, ValueLayout.JAVA_BYTE, 0,
+                    tornLength), true);
+        }
+        tornPartSequence = -1;
         applied = sequence;
         awaitingSnapshot = false;
         emit(ReplicaStatus.of(ReplicaStatus.State.LIVE, applied));
         if ((flags & MessageDescriptor.COMPLETED) != 0) {
             complete();
         }
+    }
+
+    /** Remembers which part of the snapshot that follows is torn (if it makes sense for the target). */
+    private void onTornPart(DirectBuffer buffer, int offset, long sequence) {
+        if (!awaitingSnapshot) {
+            return;
+        }
+        long from = MessageDescriptor.rangeOffset(buffer, offset);
+        long tornLength = MessageDescriptor.rangeLength(buffer, offset);
+        if (from < 0 || tornLength <= 0 || tornLength > target.byteSize() - from) {
+            tornPartSequence = -1; // nonsense from the wire: the snapshot's torn flag then covers all of it
+            return;
+        }
+        tornPartSequence = sequence;
+        tornPartOffset = from;
+        tornPartLength = tornLength;
     }
 
     private void onEnd(long endSequence) {

@@ -56,6 +56,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class MappingReplicator implements AutoCloseable {
 
     private static final int BATCH = 256;
+    private static final byte[] NO_BYTES = new byte[0];
     private static final long IDLE_MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
     /** How long close waits for the driver to send the closed message (a driver closed next would drop it). */
     private static final long CLOSED_SEND_WAIT_NS = TimeUnit.SECONDS.toNanos(1);
@@ -153,6 +154,16 @@ public final class MappingReplicator implements AutoCloseable {
             boolean ended = completed;
             Snapshot snapshot = source.snapshot(0, Math.toIntExact(source.byteSize()));
             int flags = (snapshot.torn() ? MessageDescriptor.TORN : 0) | (ended ? MessageDescriptor.COMPLETED : 0);
+            if (snapshot.torn()) {
+                // which part is torn goes first, so that the replica can flag it as it applies the snapshot
+                MessageDescriptor.write(header, MessageDescriptor.TORN_PART,
+                        MessageDescriptor.FIRST | MessageDescriptor.LAST, snapshot.sequence(), snapshot.tornStart(),
+                        snapshot.tornLength(), 0, source.byteSize());
+                payload.wrap(NO_BYTES);
+                if (!offer(header, payload, 0)) {
+                    return;
+                }
+            }
             sendRange(MessageDescriptor.SNAPSHOT, flags, snapshot.sequence(), 0, snapshot.data());
         } finally {
             sending.unlock();

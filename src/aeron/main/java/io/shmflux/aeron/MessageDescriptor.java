@@ -45,6 +45,12 @@ final class MessageDescriptor {
     static final int END = 3;
     /** Control stream: a replica asks for a snapshot; {@code sequence} is the one it has applied. */
     static final int SNAPSHOT_REQUEST = 4;
+    /**
+     * Data stream, right before a snapshot flagged {@link #TORN}: the part of it that may be half
+     * written ({@code range offset}, {@code range length}), with the snapshot's {@code sequence}; no
+     * payload. The replica publishes that part of its target flagged torn after the snapshot.
+     */
+    static final int TORN_PART = 5;
 
     static final int FIRST = 1;
     static final int LAST = 2;

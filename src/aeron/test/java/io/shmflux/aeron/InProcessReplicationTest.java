@@ -3,6 +3,7 @@ package io.shmflux.aeron;
 import io.shmflux.ChangeEvent;
 import io.shmflux.FileMapping;
 import io.shmflux.SharedMemory;
+import io.shmflux.Snapshot;
 import io.shmflux.TornDataException;
 import io.shmflux.testing.NoLeftovers;
 import io.shmflux.testing.TestNames;
@@ -129,6 +130,44 @@ class InProcessReplicationTest {
                 feed.dispose();
             }
             assertArrayEquals(source.snapshot(0, 4096).data(), target.snapshot(0, 4096).data());
+        }
+    }
+
+    @Test
+    void aReplicaThatJoinsATornSourceFlagsJustTheTornPartOfItsSnapshot() {
+        try (EmbeddedDriver driver = EmbeddedDriver.launch();
+             FileMapping source = SharedMemory.create(TestNames.unique("ipc-source"), 4096);
+             FileMapping target = SharedMemory.create(TestNames.unique("ipc-target"), 4096);
+             MappingReplicator replicator = MappingReplicator.start(source, driver.aeron(), "aeron:ipc", 15)) {
+            source.publish(0, new byte[] {1, 2, 3});
+            try {
+                source.publish(1000, 24, range -> {
+                    range.set(ValueLayout.JAVA_BYTE, 0, (byte) 7);
+                    throw new IllegalStateException("a writer that fails half way");
+                });
+            } catch (IllegalStateException expected) {
+                // published, flagged torn: [1000, 1024) of the source is torn from now on
+            }
+            try (MappingReplica replica = MappingReplica.start(target, driver.aeron(), "aeron:ipc", 15)) {
+                StepVerifier.create(replica.status().map(ReplicaStatus::state))
+                        .thenConsumeWhile(state -> state != ReplicaStatus.State.LIVE)
+                        .expectNext(ReplicaStatus.State.LIVE)
+                        .thenCancel()
+                        .verify(WAIT);
+                Snapshot whole = target.snapshot(0, 4096);
+                assertEquals(1000, whole.tornStart(), whole::toString);
+                assertEquals(24, whole.tornLength(), whole::toString);
+                assertThrows(TornDataException.class, () -> target.read(1000, 24));
+                assertArrayEquals(new byte[] {1, 2, 3}, target.read(0, 3), "the rest is not torn");
+                assertArrayEquals(source.snapshot(0, 4096).data(), whole.data());
+                // a whole change over the torn part clears it at the source and, replicated, at the target
+                source.publish(1000, new byte[24]);
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (target.snapshot(1000, 24).torn()) {
+                    assertTrue(System.nanoTime() < deadline, "the whole rewrite did not clear the target's torn part");
+                    LockSupport.parkNanos(1_000_000);
+                }
+            }
         }
     }
 

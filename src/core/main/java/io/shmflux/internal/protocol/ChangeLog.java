@@ -529,10 +529,13 @@ public final class ChangeLog {
      *
      * @param value    what the reader returned
      * @param sequence the change after which the read saw the data
-     * @param torn     the range overlaps a change that a writer left half written and nobody has
-     *                 rewritten whole since
+     * @param torn       the range overlaps a change that a writer left half written and nobody has
+     *                   rewritten whole since
+     * @param tornStart  where, within the range, the part that may be half written starts (0 if not torn)
+     * @param tornLength how long that part is: 0 if not torn; the whole range when the half-written
+     *                   change is a dead writer's that this handle cannot finish
      */
-    public record Read<T>(T value, long sequence, boolean torn) {
+    public record Read<T>(T value, long sequence, boolean torn, long tornStart, long tornLength) {
     }
 
     /**
@@ -600,9 +603,18 @@ public final class ChangeLog {
             VarHandle.loadLoadFence();
             long after = (long) LONG.getOpaque(region, SEQUENCE_OFFSET);
             if (before == after) {
-                boolean torn = (before & 1) != 0 // a dead writer's change nobody here can finish
-                        || (tornLength != 0 && tornOffset < offset + length && offset < tornOffset + tornLength);
-                return new Read<>(result, before >>> 1, torn);
+                if ((before & 1) != 0) { // a dead writer's change nobody here can finish: all of it, to be safe
+                    return new Read<>(result, before >>> 1, true, 0, length);
+                }
+                if (tornLength != 0 && tornOffset < offset + length && offset < tornOffset + tornLength) {
+                    long start = Math.max(tornOffset, offset) - offset;
+                    long end = Math.min(tornOffset + tornLength, offset + length) - offset;
+                    // a torn range from shared memory that makes no sense (overflow): the whole range
+                    return start >= 0 && end > start && end <= length
+                            ? new Read<>(result, before >>> 1, true, start, end - start)
+                            : new Read<>(result, before >>> 1, true, 0, length);
+                }
+                return new Read<>(result, before >>> 1, false, 0, 0);
             }
             abandonedWrite = false; // somebody finished it meanwhile: read again
         }
