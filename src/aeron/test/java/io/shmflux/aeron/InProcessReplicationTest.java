@@ -93,14 +93,7 @@ class InProcessReplicationTest {
                         .expectNext(new ReplicaStatus(ReplicaStatus.State.LIVE, 0, 0))
                         .then(() -> {
                             source.publish(0, new byte[] {5});
-                            try {
-                                source.publish(8, 8, range -> {
-                                    range.set(ValueLayout.JAVA_BYTE, 0, (byte) 7);
-                                    throw new IllegalStateException("a writer that fails half way");
-                                });
-                            } catch (IllegalStateException expected) {
-                                // published, flagged torn
-                            }
+                            publishTorn(source, 8, 8);
                             // a third change, so that the torn one is known to have been applied
                             source.publish(100, new byte[] {9});
                             awaitSequence(replica, 3);
@@ -140,14 +133,7 @@ class InProcessReplicationTest {
              FileMapping target = SharedMemory.create(TestNames.unique("ipc-target"), 4096);
              MappingReplicator replicator = MappingReplicator.start(source, driver.aeron(), "aeron:ipc", 15)) {
             source.publish(0, new byte[] {1, 2, 3});
-            try {
-                source.publish(1000, 24, range -> {
-                    range.set(ValueLayout.JAVA_BYTE, 0, (byte) 7);
-                    throw new IllegalStateException("a writer that fails half way");
-                });
-            } catch (IllegalStateException expected) {
-                // published, flagged torn: [1000, 1024) of the source is torn from now on
-            }
+            publishTorn(source, 1000, 24); // [1000, 1024) of the source is torn from now on
             try (MappingReplica replica = MappingReplica.start(target, driver.aeron(), "aeron:ipc", 15)) {
                 StepVerifier.create(replica.status().map(ReplicaStatus::state))
                         .thenConsumeWhile(state -> state != ReplicaStatus.State.LIVE)
@@ -168,6 +154,18 @@ class InProcessReplicationTest {
                     LockSupport.parkNanos(1_000_000);
                 }
             }
+        }
+    }
+
+    /** Publishes a change whose writer fails half way: it is published, flagged torn. */
+    private static void publishTorn(FileMapping mapping, long offset, long length) {
+        try {
+            mapping.publish(offset, length, range -> {
+                range.set(ValueLayout.JAVA_BYTE, 0, (byte) 7);
+                throw new IllegalStateException("a writer that fails half way");
+            });
+        } catch (IllegalStateException expected) {
+            // published, flagged torn
         }
     }
 
