@@ -179,6 +179,65 @@ class ChangeFeedTest {
     }
 
     @Test
+    void theChangeThreadDoesNotSpinWhileAnotherThreadIsInsideASubscribersOnNext() throws Exception {
+        // the feed has demand and changes it has not taken, but another thread is inside its onNext,
+        // holding its drain: the change thread must wait for new changes, not announce in a loop
+        CountDownLatch inOnNext = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<org.reactivestreams.Subscription> subscription = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicLong last = new java.util.concurrent.atomic.AtomicLong();
+        reactor.core.publisher.BaseSubscriber<ChangeEvent> slow = new reactor.core.publisher.BaseSubscriber<>() {
+            @Override
+            protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
+                subscription.set(s); // no demand yet
+            }
+
+            @Override
+            protected void hookOnNext(ChangeEvent e) {
+                last.set(e.sequence());
+                if (e.sequence() == 1) {
+                    inOnNext.countDown();
+                    try {
+                        release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        };
+        mapping.changes().subscribe(slow);
+        mapping.publish(0, new byte[]{1});
+        Thread holder = Thread.ofPlatform().start(() -> subscription.get().request(1)); // drains, blocks in onNext
+        try {
+            assertTrue(inOnNext.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+            subscription.get().request(100); // demand, but the drain is the holder's
+            java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            Thread changeThread = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("shmflux-changes-")).findFirst().orElseThrow();
+            long cpuBefore = threads.getThreadCpuTime(changeThread.threadId());
+            long start = System.nanoTime();
+            for (int i = 2; i <= 5; i++) { // within the ring of 8: nothing is lapped
+                mapping.publish(0, new byte[]{(byte) i});
+                Thread.sleep(100);
+            }
+            long cpu = threads.getThreadCpuTime(changeThread.threadId()) - cpuBefore;
+            long wall = System.nanoTime() - start;
+            assertTrue(cpu < wall / 4, "the change thread used " + cpu / 1_000_000 + " ms of CPU in "
+                    + wall / 1_000_000 + " ms while the subscriber was held");
+        } finally {
+            release.countDown();
+            holder.join(WAIT.toMillis());
+        }
+        // once the holder returns, its drain delivers what came meanwhile
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (last.get() != 5) {
+            assertTrue(System.nanoTime() < deadline, "delivered up to " + last.get() + " of 5");
+            Thread.sleep(1);
+        }
+        slow.dispose();
+    }
+
+    @Test
     void startingAtTheOldestReplaysWhatTheRingStillHolds() {
         for (int i = 0; i < 10; i++) {
             mapping.publish(0, new byte[]{(byte) i});

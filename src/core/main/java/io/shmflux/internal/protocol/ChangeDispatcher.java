@@ -155,18 +155,21 @@ public final class ChangeDispatcher {
                 continue;
             }
             if (next < 0 || arrived(next)) {
-                // a listener that wants nothing now may get demand from another thread, drain there and
-                // catch up at some change; that change is after the counter read before this
-                // announcement, so waiting for the one after that counter cannot miss it. Read only
-                // when a listener wanted nothing last time: a feed with demand reports where it stands
+                // Listeners that moved on report where they stand: wait for the earliest of those.
+                // A listener that wants nothing now, or one that did not move on (another thread holds
+                // its drain, or it is new), drains on its own thread and catches up at a change after
+                // the counter read before this announcement: so then wait for the change after that
+                // counter, which cannot miss it and announces no more than once per change (no spin
+                // while another thread is inside such a listener's onNext). The counter is read only
+                // when the last announcement ended that way.
                 long before = readCounterFirst ? log.published() : -1;
+                long previous = next;
                 long wanted = announce();
-                if (!idleListener) {
+                if (!idleListener && wanted > previous) {
                     next = wanted;
                     readCounterFirst = false;
                 } else {
-                    // without the counter read first, announce again with it
-                    next = before < 0 ? -1 : Math.min(wanted, before + 1);
+                    next = before < 0 ? -1 : before + 1; // -1: announce again, with the counter read first
                     readCounterFirst = true;
                 }
                 continue;
