@@ -529,13 +529,19 @@ public final class ChangeLog {
      *
      * @param value    what the reader returned
      * @param sequence the change after which the read saw the data
-     * @param torn       the range overlaps a change that a writer left half written and nobody has
-     *                   rewritten whole since
      * @param tornStart  where, within the range, the part that may be half written starts (0 if not torn)
      * @param tornLength how long that part is: 0 if not torn; the whole range when the half-written
      *                   change is a dead writer's that this handle cannot finish
      */
-    public record Read<T>(T value, long sequence, boolean torn, long tornStart, long tornLength) {
+    public record Read<T>(T value, long sequence, long tornStart, long tornLength) {
+
+        /**
+         * {@return true if the range overlaps a change that a writer left half written and nobody has
+         * rewritten whole since}
+         */
+        public boolean torn() {
+            return tornLength > 0;
+        }
     }
 
     /**
@@ -604,17 +610,17 @@ public final class ChangeLog {
             long after = (long) LONG.getOpaque(region, SEQUENCE_OFFSET);
             if (before == after) {
                 if ((before & 1) != 0) { // a dead writer's change nobody here can finish: all of it, to be safe
-                    return new Read<>(result, before >>> 1, true, 0, length);
+                    return new Read<>(result, before >>> 1, 0, length);
                 }
                 if (tornLength != 0 && tornOffset < offset + length && offset < tornOffset + tornLength) {
                     long start = Math.max(tornOffset, offset) - offset;
                     long end = Math.min(tornOffset + tornLength, offset + length) - offset;
                     // a torn range from shared memory that makes no sense (overflow): the whole range
                     return start >= 0 && end > start && end <= length
-                            ? new Read<>(result, before >>> 1, true, start, end - start)
-                            : new Read<>(result, before >>> 1, true, 0, length);
+                            ? new Read<>(result, before >>> 1, start, end - start)
+                            : new Read<>(result, before >>> 1, 0, length);
                 }
-                return new Read<>(result, before >>> 1, false, 0, 0);
+                return new Read<>(result, before >>> 1, 0, 0);
             }
             abandonedWrite = false; // somebody finished it meanwhile: read again
         }

@@ -79,11 +79,6 @@ public final class ChangeRing {
         return sequence + 1;
     }
 
-    /** {@return true if record {@code n} holds change {@code n} (published, not yet overwritten)} */
-    boolean holds(long n) {
-        return recordSequence(n) == n;
-    }
-
     /**
      * {@return the sequence of the change that the record where change {@code n} goes holds now} 0 if
      * never written or being written; {@code n} once it is published, until a later lap overwrites it.
